@@ -1,0 +1,130 @@
+using Broker.Core.Storage;
+
+namespace Broker.Storage.Faster.Commit;
+
+/// <summary>
+/// Pending "tell me when durable" registrations of one log, kept in a ring of structs so that waiting for
+/// durability costs no allocation per record. Callbacks run outside the lock, in registration order.
+/// </summary>
+internal sealed class DurabilityQueue
+{
+    private readonly Lock _lock = new();
+    private Entry[] _ring = new Entry[256];
+    private int _head;
+    private int _count;
+    private long _durable;
+    private bool _draining;
+    private Exception? _failure;
+
+    public DurabilityQueue(long durable) => _durable = durable;
+
+    public long Durable => Volatile.Read(ref _durable);
+
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    public void Register(long address, IDurabilityCallback callback, long token)
+    {
+        Exception? failure;
+        lock (_lock)
+        {
+            failure = _failure;
+            if (failure is null && (address > _durable || _count > 0 || _draining))
+            {
+                Enqueue(new Entry(address, callback, token));
+                return;
+            }
+        }
+
+        if (failure is null)
+        {
+            callback.OnDurable(token);
+        }
+        else
+        {
+            callback.OnFailed(token, failure);
+        }
+    }
+
+    /// <summary>Everything below <paramref name="durable"/> is on disk: tell whoever waits for it.</summary>
+    public void Advance(long durable)
+    {
+        lock (_lock)
+        {
+            if (durable > _durable)
+            {
+                Volatile.Write(ref _durable, durable);
+            }
+
+            if (_draining)
+            {
+                return; // the thread already draining will see the new mark
+            }
+
+            _draining = true;
+        }
+
+        while (true)
+        {
+            Entry entry;
+            lock (_lock)
+            {
+                if (_count == 0 || (_failure is null && _ring[_head].Address > _durable))
+                {
+                    _draining = false;
+                    return;
+                }
+
+                entry = Dequeue();
+            }
+
+            if (_failure is { } failure && entry.Address > _durable)
+            {
+                entry.Callback.OnFailed(entry.Token, failure);
+            }
+            else
+            {
+                entry.Callback.OnDurable(entry.Token);
+            }
+        }
+    }
+
+    /// <summary>The log failed: every pending and future registration fails with <paramref name="error"/>.</summary>
+    public void Fail(Exception error)
+    {
+        lock (_lock)
+        {
+            _failure ??= error;
+        }
+
+        Advance(_durable);
+    }
+
+    private void Enqueue(Entry entry)
+    {
+        if (_count == _ring.Length)
+        {
+            var larger = new Entry[_ring.Length * 2];
+            for (int i = 0; i < _count; i++)
+            {
+                larger[i] = _ring[(_head + i) % _ring.Length];
+            }
+
+            _ring = larger;
+            _head = 0;
+        }
+
+        _ring[(_head + _count) % _ring.Length] = entry;
+        _count++;
+    }
+
+    private Entry Dequeue()
+    {
+        var entry = _ring[_head];
+        _ring[_head] = default;
+        _head = (_head + 1) % _ring.Length;
+        _count--;
+        return entry;
+    }
+
+    private readonly record struct Entry(long Address, IDurabilityCallback Callback, long Token);
+}

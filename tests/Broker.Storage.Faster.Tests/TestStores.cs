@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Broker.Storage.Faster.Tests;
+
+/// <summary>Small stores for tests: small pages and segments so that files roll over quickly.</summary>
+internal static class TestStores
+{
+    public static FasterStoreOptions SmallOptions(string directory, int partitions = 2) => new()
+    {
+        DataDirectory = directory,
+        PartitionCount = partitions,
+        EventsLog = new LogSizes { PageSizeBits = 14, MemorySizeBits = 16, SegmentSizeBits = 16 },
+        StateLog = new LogSizes { PageSizeBits = 14, MemorySizeBits = 16, SegmentSizeBits = 16 },
+        StateStore = new StateStoreSizes { IndexBytes = 1 << 16, MemoryBytes = 1 << 20, PageBytes = 1 << 14, SegmentBytes = 1 << 16, CompactionThresholdBytes = 1 << 18 },
+        CheckpointInterval = TimeSpan.FromHours(1), // tests checkpoint explicitly
+        TailVerificationPages = 8,
+    };
+
+    public static FasterHubStore Open(FasterStoreOptions options, TimeProvider? time = null)
+        => FasterHubStore.Open(options, null, time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero)));
+}
