@@ -59,7 +59,9 @@ internal static class LogScanner
             expected = next;
         }
 
-        return expected >= until
+        // A tail committed right after FASTER moved to a fresh page leaves padding up to that page start.
+        bool paddingToPageStart = until % pageSize == 0 && expected > until - pageSize;
+        return expected >= until || paddingToPageStart
             ? new LogScanResult(expected, -1, null, records)
             : new LogScanResult(expected, expected, $"committed data ends early (expected up to {until})", records);
     }
