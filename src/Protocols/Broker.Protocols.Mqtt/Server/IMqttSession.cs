@@ -1,0 +1,23 @@
+using System.Buffers;
+using Broker.Protocols.Mqtt.Codec;
+
+namespace Broker.Protocols.Mqtt.Server;
+
+/// <summary>The dialect's view of one accepted connection: it sees each packet's content, parsed in place.</summary>
+public interface IMqttSession
+{
+    /// <summary>A PUBLISH arrived; its topic and payload are only valid during the call.</summary>
+    MqttPublishOutcome OnPublish(in MqttPublishPacket publish);
+
+    /// <summary>A subscription request; returns the granted QoS, <see cref="MqttSubscribeReturnCode.Failure"/>, or null to close the connection.</summary>
+    MqttSubscribeReturnCode? OnSubscribe(in ReadOnlySequence<byte> filter, MqttQualityOfService requestedQos);
+
+    /// <summary>An unsubscribe request for one filter.</summary>
+    void OnUnsubscribe(in ReadOnlySequence<byte> filter);
+
+    /// <summary>The device acknowledged an outbound QoS 1 publish.</summary>
+    void OnPublishAcknowledged(ushort packetId);
+
+    /// <summary>The connection ended; <paramref name="graceful"/> when the device sent DISCONNECT.</summary>
+    void OnClosed(bool graceful);
+}
