@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Broker.Core.Registry;
 
 namespace Broker.Core.Hub;
 
@@ -9,6 +10,19 @@ namespace Broker.Core.Hub;
 public sealed class ConnectionRegistry
 {
     private readonly ConcurrentDictionary<string, IDeviceProxy> _connections = new(StringComparer.Ordinal);
+
+    /// <summary>A registry that no identity changes reach (tests).</summary>
+    public ConnectionRegistry()
+    {
+    }
+
+    /// <summary>A registry that closes the connections of identities as they are disabled or deleted.</summary>
+    public ConnectionRegistry(IdentityRegistry identities)
+    {
+        ArgumentNullException.ThrowIfNull(identities);
+        identities.IdentityChanged += change => Close(change.DeviceId, change.ModuleId,
+            change.Kind == IdentityChangeKind.Disabled ? DisconnectReason.DeviceDisabled : DisconnectReason.DeviceDeleted);
+    }
 
     /// <summary>How many identities are connected.</summary>
     public int Count => _connections.Count;

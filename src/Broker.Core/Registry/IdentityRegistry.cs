@@ -20,6 +20,9 @@ public sealed class IdentityRegistry
     /// <summary>The most identities one list call returns, as IoT Hub.</summary>
     public const int MaxListCount = 1000;
 
+    /// <summary>Raised once a disable or delete is durable, so live connections of that identity can be closed.</summary>
+    public event Action<IdentityChange>? IdentityChanged;
+
     private const int MaxKeyBytes = 2 * IdentityRules.MaxIdLength + 1;
 
     private readonly IHubStore _store;
@@ -134,6 +137,10 @@ public sealed class IdentityRegistry
         }
 
         await partition.State.WaitDurableAsync(address, cancellationToken).ConfigureAwait(false);
+        if (updated.Status == DeviceStatus.Disabled)
+        {
+            IdentityChanged?.Invoke(new IdentityChange(updated.DeviceId, null, IdentityChangeKind.Disabled));
+        }
         return updated;
     }
 
@@ -162,6 +169,7 @@ public sealed class IdentityRegistry
         }
 
         await partition.State.WaitDurableAsync(address, cancellationToken).ConfigureAwait(false);
+        IdentityChanged?.Invoke(new IdentityChange(deviceId, null, IdentityChangeKind.Deleted));
     }
 
     /// <summary>Up to <paramref name="maxCount"/> (at most 1000) devices, ordered by id within the ones read.</summary>
@@ -284,6 +292,7 @@ public sealed class IdentityRegistry
         }
 
         await partition.State.WaitDurableAsync(address, cancellationToken).ConfigureAwait(false);
+        IdentityChanged?.Invoke(new IdentityChange(deviceId, moduleId, IdentityChangeKind.Deleted));
     }
 
     /// <summary>The modules of a device, ordered by id; 404001 if the device is not registered.</summary>
