@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Broker.Protocols.Mqtt.Codec;
+using Broker.Protocols.Mqtt.IotHub;
 
 namespace Broker.Benchmarks.Mqtt;
 
@@ -38,6 +39,20 @@ public class PublishParseBenchmarks
 
     [Benchmark]
     public long SplitInTopic() => Parse(_splitInTopic);
+
+    /// <summary>Parse plus IoT Hub topic classification (device id check and property bag): the telemetry read path.</summary>
+    [Benchmark]
+    public long ParseAndClassify()
+    {
+        if (MqttFrameReader.TryReadFrame(_singleSegment, 256 * 1024, out MqttFrame frame, out _, out _) != OperationStatus.Done
+            || !MqttPublishPacket.TryDecode(frame, out MqttPublishPacket packet, out _)
+            || IotHubTopics.ClassifyPublish(packet.Topic.FirstSpan, "dev-1"u8, default, out var bag) != IotHubTopicKind.Telemetry)
+        {
+            throw new InvalidOperationException("The benchmark frame did not classify as telemetry.");
+        }
+
+        return bag.Length + packet.Payload.Length;
+    }
 
     private static long Parse(in ReadOnlySequence<byte> buffer)
     {
