@@ -71,8 +71,19 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
         var state = FasterStateStore.Open(directory, options.StateStore, options.StateLog, options.GroupCommit, manifest, logger, out long replayed);
         try
         {
+            manifest = LowerDurableMarks(directory, manifest, state.DurableAddress, long.MaxValue, time);
             var events = FasterTelemetryLog.Open(Path.Combine(directory, "events"), options.EventsLog, options.GroupCommit,
                 manifest.EventsDurableAddress, manifest.EventsNextSequence, options.TailVerificationPages, state, time, logger);
+            try
+            {
+                manifest = LowerDurableMarks(directory, manifest, state.DurableAddress, events.DurableAddress, time);
+            }
+            catch
+            {
+                events.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+
             StorageLog.PartitionRecovered(logger, index, manifest.CheckpointToken?.ToString() ?? "none", replayed,
                 events.BeginOffset, events.DurableAddress, events.NextSequenceNumber);
             return new FasterPartitionStore(index, directory, options, logger, time, manifest, state, events);
@@ -82,6 +93,27 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
             state.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Recovery cut a corrupt tail off a log below what the manifest had seen as durable: lower the manifest's mark
+    /// at once (each log right after it opens), or the next start would take the shorter log for lost commit metadata.
+    /// </summary>
+    private static PartitionManifest LowerDurableMarks(string directory, PartitionManifest manifest, long stateDurable, long eventsDurable, TimeProvider time)
+    {
+        if (stateDurable >= manifest.StateDurableAddress && eventsDurable >= manifest.EventsDurableAddress)
+        {
+            return manifest;
+        }
+
+        var lowered = manifest with
+        {
+            StateDurableAddress = Math.Min(manifest.StateDurableAddress, stateDurable),
+            EventsDurableAddress = Math.Min(manifest.EventsDurableAddress, eventsDurable),
+            WrittenUtc = time.GetUtcNow(),
+        };
+        ManifestFile.Write(directory, lowered);
+        return lowered;
     }
 
     /// <summary>

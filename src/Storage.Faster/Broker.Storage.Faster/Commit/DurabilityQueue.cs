@@ -88,6 +88,23 @@ internal sealed class DurabilityQueue
         }
     }
 
+    /// <summary>
+    /// Recovery cut the log back to <paramref name="durable"/>: addresses above it are no longer durable (the mark
+    /// otherwise only rises). Only before anything is registered, while the log is being opened.
+    /// </summary>
+    public void Reset(long durable)
+    {
+        lock (_lock)
+        {
+            if (_count > 0 || _draining || _failure is not null)
+            {
+                throw new InvalidOperationException("The durability queue can only be reset before it is used.");
+            }
+
+            Volatile.Write(ref _durable, durable);
+        }
+    }
+
     /// <summary>The log failed: every pending and future registration fails with <paramref name="error"/>.</summary>
     public void Fail(Exception error)
     {

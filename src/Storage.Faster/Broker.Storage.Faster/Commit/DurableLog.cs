@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Broker.Core.Storage;
 using Broker.Storage.Faster.Recovery;
 using FASTER.core;
@@ -19,6 +20,7 @@ internal sealed class DurableLog : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _full = new(0);
     private readonly CancellationTokenSource _stop = new();
+    private readonly FileLogCommitManager _commits;
     private IDevice _device;
     private long _pendingBytes;
     private int _commitRequested;
@@ -33,6 +35,7 @@ internal sealed class DurableLog : IAsyncDisposable
         _logger = logger;
         DevicePath = Path.Combine(directory, name + ".log");
         CommitDirectory = Path.Combine(directory, "log-commits");
+        _commits = new FileLogCommitManager(CommitDirectory);
         _device = Devices.CreateLogDevice(DevicePath, recoverDevice: true);
         Log = new FasterLog(Settings(_device));
         Queue = new DurabilityQueue(FirstAddress);
@@ -83,7 +86,7 @@ internal sealed class DurableLog : IAsyncDisposable
         PageSizeBits = _sizes.PageSizeBits,
         MemorySizeBits = _sizes.MemorySizeBits,
         SegmentSizeBits = _sizes.SegmentSizeBits,
-        LogCommitDir = Directory,
+        LogCommitManager = _commits, // FASTER's own loses failed commit-record writes (see FileLogCommitManager)
         TryRecoverLatest = false, // FASTER's own recovery swallows errors and yields an empty log
         LogChecksum = LogChecksumType.None, // our records carry their own CRC-32C
         FastCommitMode = false,
@@ -101,7 +104,7 @@ internal sealed class DurableLog : IAsyncDisposable
         }
 
         long committed = Log.CommittedUntilAddress;
-        if (committed < expectedAtLeast)
+        if (committed < expectedAtLeast && !(TryReadCutCookie(Log.RecoveredCookie, out long cutFrom) && cutFrom >= expectedAtLeast))
         {
             throw new StorageException(
                 $"The {Name} log recovered only up to address {committed}, but the manifest recorded {expectedAtLeast} as durable: its commit metadata is missing or corrupt",
@@ -160,7 +163,7 @@ internal sealed class DurableLog : IAsyncDisposable
         long cut = result.CorruptAt;
         string file = SegmentPathFor(cut);
         StorageLog.TailDropped(_logger, Name, file, cut, committed, committed - cut, result.Reason ?? "corrupt");
-        CutTail(cut);
+        CutTail(cut, committed);
         return result;
     }
 
@@ -168,17 +171,78 @@ internal sealed class DurableLog : IAsyncDisposable
     public long PageStartBefore(long address)
         => Math.Max(Log.BeginAddress, address & ~((1L << _sizes.PageSizeBits) - 1));
 
-    private void CutTail(long newTail)
+    /// <summary>
+    /// Makes <paramref name="newTail"/> the committed end of the log. FASTER's <c>Initialize</c> sets the tail but leaves
+    /// the tail page out of memory, so the first flush after it would write the zeroed start of that sector over the
+    /// records just before the cut; recovering again from the commit written here loads that page from disk, as every
+    /// normal recovery does. Until the owner lowers the manifest, the commit's cookie records that the log was cut on
+    /// purpose from <paramref name="oldCommitted"/>, so a crash in between is not mistaken for lost commit metadata.
+    /// </summary>
+    private void CutTail(long newTail, long oldCommitted)
     {
         long begin = Log.BeginAddress;
         long lastCommit = LastCommitNumber();
+        Reopen();
+        Log.Initialize(begin, newTail, lastCommit);
+        // The cookie also forces FASTER to write the commit although the tail has not moved since Initialize.
+        var commit = Log.CommitStronglyAsync(CutCookie(oldCommitted)).AsTask();
+        if (Task.WhenAny(commit, _commits.Failed).GetAwaiter().GetResult() != commit)
+        {
+            throw _commits.Failed.Result;
+        }
+
+        if (!commit.GetAwaiter().GetResult().success)
+        {
+            throw new StorageException($"The {Name} log could not commit its tail cut at {newTail}", CommitDirectory);
+        }
+
+        Reopen();
+        try
+        {
+            Log.Recover();
+        }
+        catch (Exception ex)
+        {
+            throw new StorageException($"The {Name} log could not be reopened after cutting its tail at {newTail}", CommitDirectory, ex);
+        }
+
+        if (Log.CommittedUntilAddress != newTail)
+        {
+            throw new StorageException(
+                $"The {Name} log recovered up to {Log.CommittedUntilAddress} after cutting its tail at {newTail}", CommitDirectory);
+        }
+
+        Queue.Reset(newTail);
+    }
+
+    private void Reopen()
+    {
         Log.Dispose();
         _device.Dispose();
         _device = Devices.CreateLogDevice(DevicePath, recoverDevice: true);
         Log = new FasterLog(Settings(_device));
-        Log.Initialize(begin, newTail, lastCommit);
-        // A cookie forces FASTER to write the commit although the tail has not moved since Initialize.
-        Log.CommitStrongly(out _, out _, spinWait: true, cookie: [1]);
+    }
+
+    private static ReadOnlySpan<byte> CutCookieMagic => "BCUT"u8;
+
+    private static byte[] CutCookie(long cutFrom)
+    {
+        var cookie = new byte[CutCookieMagic.Length + sizeof(long)];
+        CutCookieMagic.CopyTo(cookie);
+        BinaryPrimitives.WriteInt64LittleEndian(cookie.AsSpan(CutCookieMagic.Length), cutFrom);
+        return cookie;
+    }
+
+    private static bool TryReadCutCookie(byte[]? cookie, out long cutFrom)
+    {
+        cutFrom = 0;
+        if (cookie is null || cookie.Length != CutCookieMagic.Length + sizeof(long) || !cookie.AsSpan().StartsWith(CutCookieMagic))
+        {
+            return false;
+        }
+
+        cutFrom = BinaryPrimitives.ReadInt64LittleEndian(cookie.AsSpan(CutCookieMagic.Length));
+        return true;
     }
 
     private long LastCommitNumber()
@@ -214,8 +278,28 @@ internal sealed class DurableLog : IAsyncDisposable
     {
         if (Queue.Failure is { } failure)
         {
-            throw new StorageException($"The {Name} log stopped after a write failure: {failure.Message}", DevicePath, failure);
+            throw new StorageException($"The {Name} log stopped after a write failure ({failure.InnerException?.Message ?? failure.Message})",
+                (failure as StorageException)?.Path ?? DevicePath, failure);
         }
+    }
+
+    /// <summary>
+    /// A commit failed (a write error such as a full disk): stop the log, fail every waiter and every later append,
+    /// and return the failure, naming the segment file whose write failed when FASTER says which.
+    /// </summary>
+    private StorageException Fail(Exception ex)
+    {
+        string path = ex switch
+        {
+            StorageException storage => storage.Path, // a commit record that could not be written
+            CommitFailureException commit => SegmentPathFor(commit.LinkedCommitInfo.CommitInfo.FromAddress), // a page write
+            _ => DevicePath,
+        };
+        StorageLog.CommitFailed(_logger, ex, Name, path);
+        var failure = new StorageException($"Commit of the {Name} log failed", path, ex);
+        Queue.Fail(failure);
+        Committed.Close();
+        return failure;
     }
 
     /// <summary>Tells the commit loop that <paramref name="bytes"/> more are waiting.</summary>
@@ -264,7 +348,12 @@ internal sealed class DurableLog : IAsyncDisposable
             }
         }
 
-        await CommitOnceAsync().ConfigureAwait(false); // the final commit finishes pending acknowledgements
+        // The final commit finishes pending acknowledgements. With nothing pending it is skipped: FASTER would write a
+        // commit record anyway after a recovery, replacing one that may still carry the tail-cut cookie.
+        if (Log.TailAddress > Log.CommittedUntilAddress || Log.BeginAddress > Log.CommittedBeginAddress)
+        {
+            await CommitOnceAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task<bool> CommitOnceAsync()
@@ -278,13 +367,11 @@ internal sealed class DurableLog : IAsyncDisposable
 
         try
         {
-            await Log.CommitAsync().ConfigureAwait(false);
+            await CommitAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            StorageLog.CommitFailed(_logger, ex, Name, DevicePath);
-            Queue.Fail(new StorageException($"Commit of the {Name} log failed", DevicePath, ex));
-            Committed.Close();
+            Fail(ex);
             return false;
         }
 
@@ -293,20 +380,46 @@ internal sealed class DurableLog : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Commits up to the tail. FASTER never completes a commit whose record could not be written (its commit worker
+    /// swallows the exception), so this waits for the commit or the commit manager's failure, whichever comes first;
+    /// and a failure stays a failure even if a later commit got through.
+    /// </summary>
+    private async Task CommitAsync()
+    {
+        var commit = Log.CommitAsync();
+        if (commit.IsCompleted)
+        {
+            commit.GetAwaiter().GetResult();
+        }
+        else
+        {
+            var task = commit.AsTask();
+            if (await Task.WhenAny(task, _commits.Failed).ConfigureAwait(false) != task)
+            {
+                throw await _commits.Failed.ConfigureAwait(false);
+            }
+
+            await task.ConfigureAwait(false);
+        }
+
+        if (_commits.Failure is { } failure)
+        {
+            throw failure;
+        }
+    }
+
     /// <summary>Commits what is pending now, truncations included, and waits for it (checkpoints, shutdown).</summary>
     public async ValueTask FlushAsync()
     {
         ThrowIfFailed();
         try
         {
-            await Log.CommitAsync().ConfigureAwait(false);
+            await CommitAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            StorageLog.CommitFailed(_logger, ex, Name, DevicePath);
-            Queue.Fail(new StorageException($"Commit of the {Name} log failed", DevicePath, ex));
-            Committed.Close();
-            throw;
+            throw Fail(ex);
         }
 
         Queue.Advance(Log.CommittedUntilAddress);
@@ -323,7 +436,14 @@ internal sealed class DurableLog : IAsyncDisposable
 
         Committed.Close();
         Log.Dispose();
-        _device.Dispose();
+        if (Queue.Failure?.InnerException is not CommitFailureException)
+        {
+            _device.Dispose();
+        }
+
+        // else: a page write failed, perhaps because its segment file could not be created; FASTER's AsyncPool then
+        // counted a handle its creator never made, and the device's Dispose would wait for it forever. The device is
+        // left to the collector instead (its file handles close in their finalizers).
         _stop.Dispose();
         _wake.Dispose();
         _full.Dispose();

@@ -59,6 +59,9 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
 
     internal long KvLogSpan => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
+    /// <summary>The oldest KV log address still in use; segment files wholly below it are deleted by a checkpoint.</summary>
+    internal long KvBeginAddress => _kv.Log.BeginAddress;
+
     /// <summary>Opens the redo log, restores the manifest's checkpoint and replays the redo log after it.</summary>
     public static FasterStateStore Open(string partitionDirectory, StateStoreSizes sizes, LogSizes logSizes, GroupCommitOptions commit,
         PartitionManifest manifest, ILogger logger, out long replayed)
