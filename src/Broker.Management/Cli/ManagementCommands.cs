@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace Broker.Management.Cli;
+
+/// <summary>The management CLI: client commands that call a running broker's management API.</summary>
+public static class ManagementCommands
+{
+    /// <summary>
+    /// Adds <c>device create|show|list|update|delete|connection-string</c> and <c>policy list|show</c> to
+    /// <paramref name="root"/>. Each takes <c>--server</c>, <c>--connection-string</c>, <c>--data</c> and
+    /// <c>--json</c>, and exits 1 with one <c>error: …</c> line on failure.
+    /// </summary>
+    public static void AddTo(RootCommand root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        root.Add(DeviceCommands.Create());
+        root.Add(PolicyCommands.Create());
+    }
+}

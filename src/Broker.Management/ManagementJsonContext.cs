@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace Broker.Management;
+
+/// <summary>Source-generated JSON for the management API's own shapes (devices and policies use RegistryJsonContext).</summary>
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(ManagementErrorDetail))]
+internal sealed partial class ManagementJsonContext : JsonSerializerContext
+{
+}
