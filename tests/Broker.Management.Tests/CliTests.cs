@@ -293,6 +293,22 @@ public sealed class CliTests(ManagementServer server) : IClassFixture<Management
     }
 
     [Fact]
+    public async Task DeviceToken_SasDevice_PrintsATokenTheHubAccepts()
+    {
+        var id = NewId();
+        AssertSucceeded(await RunAsync("device", "create", id));
+
+        var result = await RunAsync("device", "token", id, "--duration", "600");
+
+        AssertSucceeded(result);
+        var token = result.Output.Trim();
+        Assert.StartsWith("SharedAccessSignature sr=", token, StringComparison.Ordinal);
+        var authenticator = new Broker.Core.Security.DeviceAuthenticator(ManagementServer.HostName, server.Registry, server.Policies);
+        var auth = authenticator.AuthenticateToken(id, null, token);
+        Assert.True(auth.Succeeded, auth.Status.ToString());
+    }
+
+    [Fact]
     public async Task DeviceConnectionString_Json_ConnectionStringProperty()
     {
         var id = NewId();

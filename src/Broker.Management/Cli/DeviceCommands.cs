@@ -1,3 +1,4 @@
+using Broker.Core.Security;
 using System.CommandLine;
 using Broker.Core.Registry;
 using Broker.Management.V1;
@@ -18,6 +19,7 @@ internal static class DeviceCommands
         device.Add(UpdateCommand(options));
         device.Add(DeleteCommand(options));
         device.Add(ConnectionStringCommand(options));
+        device.Add(TokenCommand(options));
         return device;
     }
 
@@ -150,6 +152,44 @@ internal static class DeviceCommands
             else
             {
                 await output.WriteLineAsync(reply.ConnectionString);
+            }
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>
+    /// <c>device token &lt;id&gt;</c>: a SAS token signed with the device's primary key, for stock MQTT clients
+    /// (mosquitto_pub's -P) that cannot sign one themselves.
+    /// </summary>
+    private static Command TokenCommand(ClientOptions options)
+    {
+        var id = IdArgument();
+        var duration = new Option<int>("--duration") { Description = "Seconds the token is valid (default 3600).", DefaultValueFactory = _ => 3600 };
+        var command = new Command("token", "Print a SAS token for the device, signed with its primary key.") { id, duration };
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, options, async (client, output, ct) =>
+        {
+            var reply = await client.Registry.GetDeviceConnectionStringAsync(
+                new GetDeviceConnectionStringRequest { DeviceId = parse.GetRequiredValue(id) }, client.CallOptions(ct));
+            var parts = ConnectionStrings.TryParse(reply.ConnectionString) ?? [];
+            if (!parts.TryGetValue("SharedAccessKey", out var key) || !parts.TryGetValue("HostName", out var host))
+            {
+                throw new CliException("the device has no symmetric key; it authenticates with a certificate.");
+            }
+
+            var seconds = parse.GetValue(duration);
+            if (seconds <= 0)
+            {
+                throw new CliException("--duration must be a positive number of seconds.");
+            }
+
+            var token = SasTokenBuilder.Create(SasTokenBuilder.ResourceFor(host, parse.GetRequiredValue(id)), key, DateTimeOffset.UtcNow.AddSeconds(seconds));
+            if (parse.GetValue(options.Json))
+            {
+                JsonOutput.WriteProperty(output, "sasToken", token);
+            }
+            else
+            {
+                await output.WriteLineAsync(token);
             }
         }, cancellationToken));
         return command;
