@@ -49,6 +49,12 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
     /// <summary>Test hook: runs before each checkpoint (an injected fault can make it hang).</summary>
     internal Func<CancellationToken, Task>? BeforeCheckpoint { get; set; }
 
+    /// <summary>
+    /// Test hook: runs after the KV checkpoint is taken and before the manifest names it (throwing here stands in
+    /// for a crash in that window).
+    /// </summary>
+    internal Func<CancellationToken, Task>? BeforeManifestWrite { get; set; }
+
     public static FasterPartitionStore Open(int index, string directory, FasterStoreOptions options, ILogger logger, TimeProvider time)
     {
         var manifest = ManifestFile.TryRead(directory);
@@ -118,7 +124,9 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
 
     /// <summary>
     /// Compacts the KV if it has grown, checkpoints it, writes the manifest, then drops what the manifest no longer
-    /// needs (older checkpoints, redo records below the checkpoint) and applies telemetry retention.
+    /// needs (older checkpoints, KV log segments below the checkpoint's begin address, redo records below the
+    /// checkpoint) and applies telemetry retention. Nothing the manifest still names is deleted before the new
+    /// manifest is durable: a crash in between recovers from the previous checkpoint with all its files.
     /// </summary>
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)
     {
@@ -140,6 +148,10 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
             await _events.DurableLog.FlushAsync().ConfigureAwait(false);
             var (token, stateAddress) = await _state.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             await _state.RedoLog.FlushAsync().ConfigureAwait(false);
+            if (BeforeManifestWrite is { } beforeManifest)
+            {
+                await beforeManifest(cancellationToken).ConfigureAwait(false);
+            }
 
             _manifest = _manifest with
             {
@@ -153,6 +165,7 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
             ManifestFile.Write(_directory, _manifest);
 
             _state.PurgeCheckpointsExcept(token);
+            _state.ApplyDeferredTruncation(token);
             _state.TruncateRedo(stateAddress);
             long cut = _events.ApplyRetention((_time.GetUtcNow() - _options.Retention).UtcTicks);
             if (cut > 0)

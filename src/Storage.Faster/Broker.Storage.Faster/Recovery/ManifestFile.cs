@@ -51,6 +51,7 @@ internal static class ManifestFile
             }
 
             File.Move(temp, path, overwrite: true);
+            DirectorySync.Flush(partitionDirectory);
         }
         catch (IOException ex)
         {

@@ -19,12 +19,13 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
 
     private readonly Lock _lock = new();
     private readonly DurableLog _redo;
-    private readonly IDevice _kvDevice;
+    private readonly DeferredTruncationDevice _kvDevice;
     private readonly DeviceLogCommitCheckpointManager _checkpoints;
     private readonly FasterKV<SpanByte, SpanByte> _kv;
     private readonly StateFunctions _functions = new();
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, ValueSink, Empty, StateFunctions> _session;
     private readonly StateStoreSizes _sizes;
+    private (Guid Token, long BeginAddress)? _lastCheckpoint;
 
     private FasterStateStore(DurableLog redo, string kvDirectory, StateStoreSizes sizes)
     {
@@ -32,7 +33,7 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
         _sizes = sizes;
         KvDirectory = kvDirectory;
         CheckpointDirectory = Path.Combine(kvDirectory, "checkpoints");
-        _kvDevice = Devices.CreateLogDevice(Path.Combine(kvDirectory, "kv.log"), recoverDevice: true);
+        _kvDevice = new DeferredTruncationDevice(Devices.CreateLogDevice(Path.Combine(kvDirectory, "kv.log"), recoverDevice: true));
         _checkpoints = new DeviceLogCommitCheckpointManager(
             new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(CheckpointDirectory), removeOutdated: false);
         _kv = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
@@ -59,8 +60,14 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
 
     internal long KvLogSpan => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
-    /// <summary>The oldest KV log address still in use; segment files wholly below it are deleted by a checkpoint.</summary>
+    /// <summary>
+    /// The oldest KV log address still in use; segment files wholly below it are deleted once a manifest naming a
+    /// checkpoint that begins there is durable (<see cref="ApplyDeferredTruncation"/>).
+    /// </summary>
     internal long KvBeginAddress => _kv.Log.BeginAddress;
+
+    /// <summary>The KV log's device, which holds back deleting segment files until the manifest allows it.</summary>
+    internal DeferredTruncationDevice KvDevice => _kvDevice;
 
     /// <summary>Opens the redo log, restores the manifest's checkpoint and replays the redo log after it.</summary>
     public static FasterStateStore Open(string partitionDirectory, StateStoreSizes sizes, LogSizes logSizes, GroupCommitOptions commit,
@@ -209,7 +216,8 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
 
     /// <summary>
     /// Checkpoints the KV. Every redo record below the returned address is in the checkpoint (records are
-    /// applied under the lock before the address is read), so recovery replays from there.
+    /// applied under the lock before the address is read), so recovery replays from there. The KV log segments the
+    /// checkpoint frees stay on disk until <see cref="ApplyDeferredTruncation"/> is called for it.
     /// </summary>
     public async ValueTask<(Guid Token, long StateLogAddress)> CheckpointAsync(CancellationToken cancellationToken)
     {
@@ -219,13 +227,29 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
             address = _redo.Log.TailAddress;
         }
 
+        // The checkpoint records the log's begin address when it runs; the begin address only grows, and only
+        // compaction (run before, by the same caller) and checkpoints move it, so this is a lower bound of it.
+        long beginAddress = _kv.Log.BeginAddress;
         var (success, token) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, cancellationToken).ConfigureAwait(false);
         if (!success)
         {
             throw new StorageException("A state checkpoint could not be started", CheckpointDirectory);
         }
 
+        _lastCheckpoint = (token, beginAddress);
         return (token, address);
+    }
+
+    /// <summary>
+    /// Lets the KV log device delete the segment files below the begin address of checkpoint <paramref name="durable"/>:
+    /// call only once a durable manifest names that checkpoint, so no checkpoint recovery could use needs them.
+    /// </summary>
+    public void ApplyDeferredTruncation(Guid durable)
+    {
+        if (_lastCheckpoint is { } last && last.Token == durable)
+        {
+            _kvDevice.AllowTruncationUntil(last.BeginAddress);
+        }
     }
 
     /// <summary>Removes every checkpoint but <paramref name="current"/> (only after the manifest names it).</summary>
