@@ -1,0 +1,286 @@
+using Broker.Core.Hub;
+using Broker.Core.Registry;
+using Broker.Core.Security;
+using Broker.Core.Storage;
+using Broker.Host.Security;
+using Broker.Management;
+using Broker.Protocols.Mqtt.IotHub;
+using Broker.Protocols.Mqtt.Server;
+using Broker.Storage.Faster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Broker.Host.Hosting;
+
+/// <summary>
+/// The broker as a library: the hub (store, registry, authentication, connections) composed on the generic host
+/// with its Kestrel listeners. The <c>broker</c> executable only parses arguments and runs one; tests start one
+/// in-process on free ports.
+/// </summary>
+/// <remarks>
+/// The server owns what must exist before the host is built (building it creates Kestrel, its listeners and the
+/// MQTT handler with everything that handler depends on): the logger factory, the store, the shared access
+/// policies and the TLS certificate. Shutdown runs in order: stop accepting, close connections, dispose the
+/// host's services, then dispose the store, which finishes pending acknowledgements.
+/// </remarks>
+public sealed class BrokerServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly FasterHubStore _store;
+    private readonly ServerCertificate? _certificate;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private int _started;
+    private int _stopped;
+    private int _disposed;
+
+    private BrokerServer(WebApplication app, FasterHubStore store, ServerCertificate? certificate, ILoggerFactory loggerFactory,
+        BrokerEndpoints endpoints, string hostName)
+    {
+        _app = app;
+        _store = store;
+        _certificate = certificate;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("Broker.Host");
+        Endpoints = endpoints;
+        HostName = hostName;
+    }
+
+    /// <summary>The hub's services (identity registry, store, connection registry...).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The listeners and, once started, their bound addresses.</summary>
+    public BrokerEndpoints Endpoints { get; }
+
+    /// <summary>The full path of the data directory.</summary>
+    public string DataDirectory => _store.DataDirectory;
+
+    /// <summary>The hub's host name.</summary>
+    public string HostName { get; }
+
+    /// <summary>The PEM file of the broker's own CA that TLS clients trust; null without TLS listeners or with a configured certificate.</summary>
+    public string? CertificateAuthorityPath => _certificate?.AuthorityPath;
+
+    /// <summary>
+    /// Reads the configuration, opens (or creates) the store, loads the shared access policies and the TLS
+    /// certificate, and composes the hub; the listeners open in <see cref="StartAsync"/>.
+    /// </summary>
+    public static async Task<BrokerServer> CreateAsync(BrokerServerSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+
+        // The broker's own sources only: ASP.NET's defaults would also read every unprefixed environment variable.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddBrokerSources(settings);
+        var configuration = builder.Configuration;
+
+        var listenerOptions = configuration.GetSection(BrokerListenerOptions.SectionName).Get<BrokerListenerOptions>() ?? new BrokerListenerOptions();
+        listenerOptions.Validate();
+        var limits = configuration.GetSection(BrokerLimitsOptions.SectionName).Get<BrokerLimitsOptions>() ?? new BrokerLimitsOptions();
+        limits.Validate();
+        var tls = configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions();
+        var storeOptions = configuration.GetSection("Storage").Get<FasterStoreOptions>() ?? new FasterStoreOptions();
+        storeOptions.DataDirectory = Path.GetFullPath(storeOptions.DataDirectory);
+        var hub = configuration.GetSection("Hub").Get<HubOptions>() ?? new HubOptions();
+        if (Uri.CheckHostName(hub.HostName) is not (UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6))
+        {
+            throw new InvalidDataException($"Hub:HostName '{hub.HostName}' is not a host name or IP address.");
+        }
+
+        var endpoints = new BrokerEndpoints();
+        var listeners = new KestrelListeners(listenerOptions, limits, endpoints);
+        if (!Enum.GetValues<BrokerListener>().Any(listeners.WillOpen))
+        {
+            // Kestrel would otherwise fall back to http://localhost:5000, which is not a broker listener.
+            throw new InvalidDataException("Every listener is turned off (port 0) or not built yet; nothing to serve.");
+        }
+
+        var loggerFactory = CreateLoggerFactory(configuration, settings);
+        var logger = loggerFactory.CreateLogger("Broker.Host");
+        var time = settings.Time;
+        FasterHubStore? store = null;
+        WebApplication? app = null;
+        try
+        {
+            // The store first: it makes the data directory ours (and recovers it) before anything else is written there.
+            store = FasterHubStore.Open(storeOptions, loggerFactory, time);
+            HostLog.StoreOpened(logger, store.DataDirectory, store.PartitionCount, hub.HostName);
+            var policies = await SharedAccessPolicies.LoadOrCreateAsync(store, cancellationToken).ConfigureAwait(false);
+            if (listeners.NeedsCertificate)
+            {
+                listeners.Certificate = ServerCertificateLoader.Load(tls, store.DataDirectory, hub.HostName, time, logger);
+            }
+
+            builder.Logging.ClearProviders();
+            var services = builder.Services;
+            services.AddSingleton(loggerFactory);
+            services.AddSingleton(time);
+            services.AddSingleton(endpoints);
+            services.AddSingleton(Options.Create(hub));
+            services.AddSingleton<IHubStore>(store);
+            services.AddSingleton(policies);
+            services.AddSingleton(provider => new IdentityRegistry(provider.GetRequiredService<IHubStore>(), time));
+            services.AddSingleton<IDeviceAuthenticator>(provider => new DeviceAuthenticator(
+                hub.HostName, provider.GetRequiredService<IdentityRegistry>(), policies, time));
+            services.AddSingleton<ConnectionRegistry>();
+            services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
+            services.AddMqttServer<IotHubMqttConnectPolicy>();
+            services.AddBrokerManagement();
+            settings.ConfigureServices?.Invoke(services);
+            builder.WebHost.ConfigureKestrel(listeners.Configure);
+
+            app = builder.Build();
+            app.UseRouting();
+            app.Use(ManagementListenerOnly.Guard(endpoints));
+            app.MapBrokerManagement().WithMetadata(ManagementListenerOnly.Instance);
+            if (listeners.WillOpen(BrokerListener.Management))
+            {
+                // The CLI on this machine reads it (mode 600) to call the management API without flags.
+                HostLog.LocalCredentialsWritten(logger, LocalCredentials.Write(store.DataDirectory, hub.HostName, policies));
+            }
+
+            foreach (var listener in Enum.GetValues<BrokerListener>())
+            {
+                int port = listenerOptions.PortOf(listener);
+                if (port == BrokerListenerOptions.Disabled)
+                {
+                    HostLog.ListenerOff(logger, listener);
+                }
+                else if (!KestrelListeners.IsBuilt(listener))
+                {
+                    HostLog.ListenerNotBuilt(logger, listener, port);
+                }
+            }
+
+            return new BrokerServer(app, store, listeners.Certificate, loggerFactory, endpoints, hub.HostName);
+        }
+        catch (Exception exception)
+        {
+            HostLog.StartFailed(logger, exception);
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            listeners.Certificate?.Dispose();
+            loggerFactory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the listeners.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The broker was already started.");
+        }
+
+        try
+        {
+            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            HostLog.StartFailed(_logger, exception); // e.g. a port in use
+            throw;
+        }
+
+        foreach (var listener in Enum.GetValues<BrokerListener>())
+        {
+            if (Endpoints.GetEndPoint(listener) is { } endPoint)
+            {
+                HostLog.Listening(_logger, listener, $"{SchemeOf(listener)}://{endPoint}");
+            }
+        }
+    }
+
+    /// <summary>Starts, then waits until the process is asked to stop (SIGINT, SIGTERM) or <paramref name="cancellationToken"/> fires, then stops.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        var lifetime = Services.GetRequiredService<IHostApplicationLifetime>();
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStopping.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), stopping))
+        using (cancellationToken.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), stopping))
+        {
+            await stopping.Task.ConfigureAwait(false);
+        }
+
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops accepting and closes every connection; the store stays open until <see cref="DisposeAsync"/>.
+    /// <paramref name="cancellationToken"/> cuts the wait for connections short (the host's shutdown timeout bounds it otherwise).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _started) == 0 || Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        HostLog.Stopping(_logger);
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops if running, disposes the host's services, then the store (finishing pending acknowledgements).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing that could append to the store is left running at this point.
+            HostLog.ClosingStore(_logger);
+            await _store.DisposeAsync().ConfigureAwait(false);
+            _certificate?.Dispose();
+            HostLog.Stopped(_logger);
+            _loggerFactory.Dispose();
+        }
+    }
+
+    private static ILoggerFactory CreateLoggerFactory(IConfiguration configuration, BrokerServerSettings settings)
+        => LoggerFactory.Create(logging =>
+        {
+            logging.AddConfiguration(configuration.GetSection("Logging"));
+            if (settings.ConfigureLogging is { } configureLogging)
+            {
+                configureLogging(logging);
+            }
+            else
+            {
+                logging.AddConsole();
+            }
+        });
+
+    private static string SchemeOf(BrokerListener listener) => listener switch
+    {
+        BrokerListener.Mqtt => "mqtt",
+        BrokerListener.Mqtts => "mqtts",
+        BrokerListener.Amqp => "amqp",
+        BrokerListener.Amqps => "amqps",
+        BrokerListener.Https => "https",
+        _ => "http",
+    };
+}

@@ -1,0 +1,3 @@
+using Broker.Host.Cli;
+
+return await BrokerCommandLine.InvokeAsync(args).ConfigureAwait(false);
