@@ -1,6 +1,9 @@
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+namespace Broker.Benchmarks;
 
-/// <summary>Entry point type for BenchmarkSwitcher.</summary>
-public partial class Program;
+/// <summary>Runs the benchmarks chosen on the command line (see benchmarks/README.md).</summary>
+public static class BenchmarkProgram
+{
+    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+}
