@@ -55,6 +55,7 @@ public sealed class ManagementServer : IAsyncLifetime
         builder.Services.AddSingleton(Registry);
         builder.Services.AddSingleton(Policies);
         builder.Services.AddSingleton<TimeProvider>(Time);
+        builder.Services.AddSingleton<Broker.Core.Hub.ConnectionRegistry>();
         builder.Services.Configure<HubOptions>(o => o.HostName = HostName);
         builder.Services.AddBrokerManagement();
         _app = builder.Build();

@@ -10,19 +10,26 @@ namespace Broker.Core.Hub;
 public sealed class ConnectionRegistry
 {
     private readonly ConcurrentDictionary<string, IDeviceProxy> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastDisconnect = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
 
     /// <summary>A registry that no identity changes reach (tests).</summary>
     public ConnectionRegistry()
     {
+        _time = TimeProvider.System;
     }
 
     /// <summary>A registry that closes the connections of identities as they are disabled or deleted.</summary>
-    public ConnectionRegistry(IdentityRegistry identities)
+    public ConnectionRegistry(IdentityRegistry identities, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(identities);
+        _time = time ?? TimeProvider.System;
         identities.IdentityChanged += change => Close(change.DeviceId, change.ModuleId,
             change.Kind == IdentityChangeKind.Disabled ? DisconnectReason.DeviceDisabled : DisconnectReason.DeviceDeleted);
     }
+
+    /// <summary>Raised after an identity connects (true) or its live connection goes away (false).</summary>
+    public event Action<DeviceContext, bool>? ConnectionChanged;
 
     /// <summary>How many identities are connected.</summary>
     public int Count => _connections.Count;
@@ -35,6 +42,7 @@ public sealed class ConnectionRegistry
         {
             if (_connections.TryAdd(key, proxy))
             {
+                ConnectionChanged?.Invoke(proxy.Context, true);
                 return;
             }
 
@@ -49,6 +57,7 @@ public sealed class ConnectionRegistry
                 if (_connections.TryUpdate(key, proxy, existing))
                 {
                     existing.Close(DisconnectReason.Takeover);
+                    ConnectionChanged?.Invoke(proxy.Context, true);
                     return;
                 }
             }
@@ -57,7 +66,32 @@ public sealed class ConnectionRegistry
 
     /// <summary>Removes <paramref name="proxy"/> if it is still the live connection of its identity.</summary>
     public bool Unregister(IDeviceProxy proxy)
-        => _connections.TryRemove(new KeyValuePair<string, IDeviceProxy>(proxy.Context.IdentityKey, proxy));
+    {
+        if (!_connections.TryRemove(new KeyValuePair<string, IDeviceProxy>(proxy.Context.IdentityKey, proxy)))
+        {
+            return false;
+        }
+
+        _lastDisconnect[proxy.Context.IdentityKey] = _time.GetUtcNow();
+        ConnectionChanged?.Invoke(proxy.Context, false);
+        return true;
+    }
+
+    /// <summary>
+    /// The registry's view of an identity's connection (IoT Hub's <c>connectionState</c> and
+    /// <c>connectionStateUpdatedTime</c>): connected since when, or disconnected since when (null if never seen
+    /// since the broker started).
+    /// </summary>
+    public (bool Connected, DateTimeOffset? Since) ConnectionStateOf(string deviceId, string? moduleId)
+    {
+        var key = DeviceContext.IdentityKeyOf(deviceId, moduleId);
+        if (_connections.TryGetValue(key, out var proxy))
+        {
+            return (true, proxy.Context.ConnectedAt);
+        }
+
+        return (false, _lastDisconnect.TryGetValue(key, out var since) ? since : null);
+    }
 
     /// <summary>The live connection of a device or module.</summary>
     public bool TryGet(string deviceId, string? moduleId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IDeviceProxy? proxy)
@@ -74,7 +108,9 @@ public sealed class ConnectionRegistry
             {
                 if (_connections.TryRemove(new KeyValuePair<string, IDeviceProxy>(key, proxy)))
                 {
+                    _lastDisconnect[key] = _time.GetUtcNow();
                     proxy.Close(reason);
+                    ConnectionChanged?.Invoke(context, false);
                     closed++;
                 }
             }

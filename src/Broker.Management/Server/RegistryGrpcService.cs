@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Broker.Management.Server;
 
 /// <summary>The identity registry over gRPC; <see cref="IotHubErrorInterceptor"/> turns its IoT Hub errors into statuses.</summary>
-internal sealed class RegistryGrpcService(IdentityRegistry registry, CallAuthorizer authorizer, IOptions<HubOptions> hub) : RegistryService.RegistryServiceBase
+internal sealed class RegistryGrpcService(IdentityRegistry registry, CallAuthorizer authorizer, IOptions<HubOptions> hub, ConnectionRegistry connections)
+    : RegistryService.RegistryServiceBase
 {
     public override async Task<DeviceReply> CreateDevice(CreateDeviceRequest request, ServerCallContext context)
     {
@@ -21,7 +22,18 @@ internal sealed class RegistryGrpcService(IdentityRegistry registry, CallAuthori
     public override Task<DeviceReply> GetDevice(GetDeviceRequest request, ServerCallContext context)
     {
         authorizer.Require(context, AccessRights.RegistryRead, DevicePath(request.DeviceId));
-        return Task.FromResult(new DeviceReply { DeviceJson = DeviceJson.Write(registry.GetDevice(request.DeviceId)) });
+        return Task.FromResult(new DeviceReply { DeviceJson = DeviceJson.Write(WithConnectionState(registry.GetDevice(request.DeviceId))) });
+    }
+
+    /// <summary>Connection state lives with the live connections, not in the stored record; reads show it as IoT Hub does.</summary>
+    private Device WithConnectionState(Device device)
+    {
+        var (connected, since) = connections.ConnectionStateOf(device.DeviceId, null);
+        return device with
+        {
+            ConnectionState = connected ? DeviceConnectionState.Connected : DeviceConnectionState.Disconnected,
+            ConnectionStateUpdatedTime = since ?? device.ConnectionStateUpdatedTime,
+        };
     }
 
     public override Task<ListDevicesReply> ListDevices(ListDevicesRequest request, ServerCallContext context)
@@ -35,7 +47,7 @@ internal sealed class RegistryGrpcService(IdentityRegistry registry, CallAuthori
         var reply = new ListDevicesReply();
         foreach (var device in registry.ListDevices(request.Top == 0 ? IdentityRegistry.MaxListCount : request.Top))
         {
-            reply.DevicesJson.Add(DeviceJson.Write(device));
+            reply.DevicesJson.Add(DeviceJson.Write(WithConnectionState(device)));
         }
 
         return Task.FromResult(reply);

@@ -131,6 +131,36 @@ public sealed class MqttDialectTests(BrokerHostFixture fixture) : IClassFixture<
         await client.DisconnectAsync();
     }
 
+    [Fact]
+    public async Task DeviceShow_WhileConnectedAndAfter_ReportsConnectionStateAsIotHubDoes()
+    {
+        var device = await _broker.CreateDeviceAsync("connection-state");
+        var token = _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device));
+        var connections = (Broker.Core.Hub.ConnectionRegistry)_broker.Services.GetService(typeof(Broker.Core.Hub.ConnectionRegistry))!;
+        Assert.False(connections.ConnectionStateOf(device.DeviceId, null).Connected);
+        using var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(DeviceMqtt.Options(_broker, device.DeviceId, token, tls: false));
+
+        var (connected, since) = connections.ConnectionStateOf(device.DeviceId, null);
+        Assert.True(connected);
+        Assert.NotNull(since);
+
+        var unregistered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connections.ConnectionChanged += (context, isConnected) =>
+        {
+            if (context.DeviceId == device.DeviceId && !isConnected)
+            {
+                unregistered.TrySetResult();
+            }
+        };
+        await client.DisconnectAsync();
+        await unregistered.Task.WaitAsync(Bound);
+
+        var after = connections.ConnectionStateOf(device.DeviceId, null);
+        Assert.False(after.Connected);
+        Assert.True(after.Since >= since);
+    }
+
     [Theory]
     [InlineData("devices/someone-else/messages/events/")]
     [InlineData("not/an/iothub/topic")]
