@@ -15,6 +15,7 @@ internal sealed class DurableLog : IAsyncDisposable
     public const long FirstAddress = 64; // FASTER's first valid logical address
 
     private readonly LogSizes _sizes;
+    private readonly RoomWaiter _room = new();
     private readonly GroupCommitOptions _commit;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0);
@@ -302,6 +303,62 @@ internal sealed class DurableLog : IAsyncDisposable
         return failure;
     }
 
+    /// <summary>
+    /// Appends one record. The caller holds its own append lock (records of one log are appended one at a time),
+    /// which is what lets one reused waiter serve <see cref="WaitForRoom"/>. A FASTER failure (a canned commit
+    /// failure, say) stops the log and surfaces as a <see cref="StorageException"/> naming the file.
+    /// </summary>
+    public long Enqueue<T>(T entry) where T : ILogEnqueueEntry
+    {
+        ThrowIfFailed();
+        WaitForRoom(entry.SerializedLength);
+        try
+        {
+            return Log.Enqueue(entry);
+        }
+        catch (FasterException ex)
+        {
+            throw Fail(ex);
+        }
+    }
+
+    /// <summary>
+    /// Back-pressure without spinning. A record that does not fit in the tail page goes to the next page, which
+    /// FASTER hands out only once the page a whole memory buffer earlier has been flushed; until then
+    /// <c>FasterLog.Enqueue</c> retries in a <c>Thread.Yield</c> loop, and every retry allocates two closures in
+    /// <c>AllocatorBase.TryAllocate</c>: hundreds of kilobytes per stall whenever appends outrun the disk. So the
+    /// append waits here, on the durability queue (one reused callback, no allocation), until a commit has made
+    /// that page durable, and therefore flushed. It blocks the appending thread: asynchronous back-pressure that
+    /// stops a connection from reading instead is the connection layer's job.
+    /// </summary>
+    private void WaitForRoom(int entryLength)
+    {
+        int pageBits = _sizes.PageSizeBits;
+        long pageSize = 1L << pageBits;
+        long bufferPages = 1L << (_sizes.MemorySizeBits - pageBits);
+        long allocated = Log.HeaderSize + ((entryLength + 3) & ~3);
+        while (true)
+        {
+            long tail = Log.TailAddress;
+            long page = tail >> pageBits;
+            if ((tail & (pageSize - 1)) + allocated > pageSize)
+            {
+                page++;
+            }
+
+            // FASTER's AllocatorBase.NeedToWait: page >= BufferSize + (FlushedUntilAddress >> LogPageSizeBits)
+            long needed = (page - bufferPages + 1) << pageBits;
+            if (needed <= Log.FlushedUntilAddress)
+            {
+                return;
+            }
+
+            OnAppended(0); // make sure a commit is coming
+            _room.Wait(Queue, needed);
+            ThrowIfFailed();
+        }
+    }
+
     /// <summary>Tells the commit loop that <paramref name="bytes"/> more are waiting.</summary>
     public void OnAppended(int bytes)
     {
@@ -447,5 +504,25 @@ internal sealed class DurableLog : IAsyncDisposable
         _stop.Dispose();
         _wake.Dispose();
         _full.Dispose();
+        _room.Dispose();
+    }
+
+    /// <summary>Blocks an appender until the durability queue reaches an address; reused, so waiting allocates nothing.</summary>
+    private sealed class RoomWaiter : IDurabilityCallback, IDisposable
+    {
+        private readonly ManualResetEventSlim _reached = new(false);
+
+        public void Wait(DurabilityQueue queue, long address)
+        {
+            _reached.Reset();
+            queue.Register(address, this, 0);
+            _reached.Wait();
+        }
+
+        public void OnDurable(long token) => _reached.Set();
+
+        public void OnFailed(long token, Exception error) => _reached.Set();
+
+        public void Dispose() => _reached.Dispose();
     }
 }

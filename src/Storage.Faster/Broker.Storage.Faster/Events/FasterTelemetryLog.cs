@@ -26,7 +26,7 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
     private long _nextSequence;
     private long _lastTicks;
 
-    private FasterTelemetryLog(DurableLog log, FasterStateStore state, TimeProvider time, PageTimeIndex index, long nextSequence, long lastTicks)
+    private FasterTelemetryLog(DurableLog log, LogSizes sizes, FasterStateStore state, TimeProvider time, PageTimeIndex index, long nextSequence, long lastTicks)
     {
         _log = log;
         _state = state;
@@ -52,7 +52,7 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
             var index = new PageTimeIndex(sizes.PageSizeBits);
             IndexPageHeads(log, index);
             long nextSequence = Math.Max(manifestNextSequence, verifier.LastSequence + 1);
-            var events = new FasterTelemetryLog(log, state, time, index, nextSequence, verifier.LastTicks);
+            var events = new FasterTelemetryLog(log, sizes, state, time, index, nextSequence, verifier.LastTicks);
             events.LoadReaders();
             log.StartCommitLoop();
             return events;
@@ -122,9 +122,8 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
         {
             lock (_appendLock)
             {
-                _log.ThrowIfFailed();
                 long ticks = NextTicks();
-                long address = _log.Log.Enqueue(new PinnedEventEntry(pinned, body.Length, _nextSequence, ticks));
+                long address = _log.Enqueue(new PinnedEventEntry(pinned, body.Length, _nextSequence, ticks));
                 result = Appended(address, body.Length, ticks, callback, token);
             }
         }
@@ -145,9 +144,8 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
         TelemetryAppend result;
         lock (_appendLock)
         {
-            _log.ThrowIfFailed();
             long ticks = NextTicks();
-            long address = _log.Log.Enqueue(new SequenceEventEntry(body, _nextSequence, ticks));
+            long address = _log.Enqueue(new SequenceEventEntry(body, _nextSequence, ticks));
             result = Appended(address, length, ticks, callback, token);
         }
 

@@ -163,8 +163,7 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
         {
             lock (_lock)
             {
-                _redo.ThrowIfFailed();
-                long address = _redo.Log.Enqueue(new PinnedStateEntry(op, kind, k, key.Length, v, value.Length));
+                long address = _redo.Enqueue(new PinnedStateEntry(op, kind, k, key.Length, v, value.Length));
                 end = address + _redo.Log.HeaderSize + Align(length);
                 ApplyLocked(op, storedKey, value);
             }
