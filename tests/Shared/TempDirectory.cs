@@ -1,11 +1,11 @@
-namespace Broker.Management.Tests;
+namespace Broker.Testing;
 
-/// <summary>A fresh folder under the system temp folder, deleted with the test.</summary>
+/// <summary>A fresh folder under the system temp folder, deleted with the test (shared by the test projects).</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "broker-management-tests", Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "broker-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
@@ -20,6 +20,10 @@ internal sealed class TempDirectory : IDisposable
         catch (IOException)
         {
             // best effort: a leaked temp folder must not fail a test
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // likewise
         }
     }
 }

@@ -1,10 +1,14 @@
+using Broker.Storage.Faster;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Broker.Storage.Faster.Tests;
+namespace Broker.Testing;
 
-/// <summary>Small stores for tests: small pages and segments so that files roll over quickly.</summary>
+/// <summary>Small FASTER stores for tests: small pages and segments so that files roll over quickly.</summary>
 internal static class TestStores
 {
+    /// <summary>The fake clock's start in tests that do not care about the date.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
     public static FasterStoreOptions SmallOptions(string directory, int partitions = 2) => new()
     {
         DataDirectory = directory,
@@ -17,5 +21,5 @@ internal static class TestStores
     };
 
     public static FasterHubStore Open(FasterStoreOptions options, TimeProvider? time = null)
-        => FasterHubStore.Open(options, null, time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero)));
+        => FasterHubStore.Open(options, null, time ?? new FakeTimeProvider(Start));
 }
