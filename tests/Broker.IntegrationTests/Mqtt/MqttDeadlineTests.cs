@@ -39,8 +39,12 @@ public sealed class MqttDeadlineTests : IAsyncLifetime
     [Fact]
     public async Task Connect_NotSentWithinTheDeadline_ClosesTheConnection()
     {
+        var monitor = (Broker.Protocols.Mqtt.Server.MqttConnectionMonitor)_broker.Services.GetService(typeof(Broker.Protocols.Mqtt.Server.MqttConnectionMonitor))!;
+        var watched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        monitor.Watching += _ => watched.TrySetResult();
         await using var raw = await RawMqttConnection.OpenAsync(_broker.MqttPort);
         await raw.SendAsync([0x10]); // the start of a CONNECT, never finished
+        await watched.Task.WaitAsync(Bound); // the deadline runs from the accept: advance only once the broker has it
         _time.Advance(TimeSpan.FromSeconds(11));
         using var bound = new CancellationTokenSource(Bound);
         await raw.WaitForCloseAsync(bound.Token);

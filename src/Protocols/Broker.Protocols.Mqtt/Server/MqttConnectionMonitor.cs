@@ -21,6 +21,9 @@ public sealed class MqttConnectionMonitor : IDisposable
         _timer = time.CreateTimer(_ => Sweep(), null, interval, interval);
     }
 
+    /// <summary>Raised once a new connection is watched (its CONNECT deadline runs from its accept).</summary>
+    public event Action<MqttConnection>? Watching;
+
     /// <summary>How many connections are watched.</summary>
     public int Count
     {
@@ -39,6 +42,8 @@ public sealed class MqttConnectionMonitor : IDisposable
         {
             _connections.Add(connection);
         }
+
+        Watching?.Invoke(connection);
     }
 
     internal void Remove(MqttConnection connection)
