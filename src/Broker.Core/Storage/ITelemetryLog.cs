@@ -24,6 +24,15 @@ public interface ITelemetryLog : IDurableLog
     /// <summary>Appends one event whose body spans several buffers (as read from a pipe).</summary>
     TelemetryAppend Append(in ReadOnlySequence<byte> body, IDurabilityCallback? callback = null, long token = 0);
 
+    /// <summary>
+    /// True when an event of <paramref name="bodyLength"/> bytes can be appended now; when false, an append would
+    /// block its thread until the disk catches up, so network callers wait with <see cref="WaitForRoomAsync"/> instead.
+    /// </summary>
+    bool HasRoomFor(int bodyLength);
+
+    /// <summary>Completes once an event of <paramref name="bodyLength"/> bytes can be appended without blocking.</summary>
+    ValueTask WaitForRoomAsync(int bodyLength, CancellationToken cancellationToken = default);
+
     /// <summary>Opens a cursor at <paramref name="offset"/> (clamped to what is still retained).</summary>
     ITelemetryReader OpenReader(long offset);
 

@@ -27,6 +27,7 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
     private readonly byte[] _moduleId;
     private readonly byte[] _identity;
     private readonly ArrayBufferWriter<byte> _scratch = new(4096);
+    private int _waitingForRoom;
 
     public IotHubMqttSession(DeviceContext context, IMqttClient client, IPartitionStore partition, ConnectionRegistry connections, ILogger logger)
     {
@@ -80,6 +81,13 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
             return MqttPublishOutcome.Close;
         }
 
+        int eventLength = _identity.Length + 4 + bag.Length + (int)publish.Payload.Length;
+        if (!_partition.Events.HasRoomFor(eventLength))
+        {
+            _waitingForRoom = eventLength;
+            return MqttPublishOutcome.RetryWhenReady;
+        }
+
         _scratch.ResetWrittenCount();
         TelemetryEventCodec.Write(_scratch, _identity, bag, publish.Payload);
         try
@@ -99,6 +107,9 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
             return MqttPublishOutcome.Close;
         }
     }
+
+    public ValueTask WhenReadyAsync(CancellationToken cancellationToken)
+        => _partition.Events.WaitForRoomAsync(_waitingForRoom, cancellationToken);
 
     public MqttSubscribeReturnCode? OnSubscribe(in ReadOnlySequence<byte> filter, MqttQualityOfService requestedQos)
     {

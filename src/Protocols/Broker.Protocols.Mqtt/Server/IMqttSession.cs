@@ -9,6 +9,9 @@ public interface IMqttSession
     /// <summary>A PUBLISH arrived; its topic and payload are only valid during the call.</summary>
     MqttPublishOutcome OnPublish(in MqttPublishPacket publish);
 
+    /// <summary>Completes when a PUBLISH answered with <see cref="MqttPublishOutcome.RetryWhenReady"/> may be offered again.</summary>
+    ValueTask WhenReadyAsync(CancellationToken cancellationToken);
+
     /// <summary>A subscription request; returns the granted QoS, <see cref="MqttSubscribeReturnCode.Failure"/>, or null to close the connection.</summary>
     MqttSubscribeReturnCode? OnSubscribe(in ReadOnlySequence<byte> filter, MqttQualityOfService requestedQos);
 

@@ -121,9 +121,23 @@ public sealed class MqttConnection : IMqttClient
                     }
 
                     Volatile.Write(ref _lastActivity, _time.GetTimestamp());
-                    bool keepReading = _session is null
-                        ? await OnConnectAsync(frame).ConfigureAwait(false)
-                        : OnPacket(frame);
+                    bool keepReading;
+                    if (_session is null)
+                    {
+                        keepReading = await OnConnectAsync(frame).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        PacketResult packet;
+                        while ((packet = OnPacket(frame)) == PacketResult.RetryWhenReady)
+                        {
+                            // Back-pressure: stop reading (the buffer is not advanced) until the session can take it.
+                            await _session.WhenReadyAsync(_closing.Token).ConfigureAwait(false);
+                        }
+
+                        keepReading = packet == PacketResult.Continue;
+                    }
+
                     buffer = buffer.Slice(frameEnd);
                     consumed = frameEnd;
                     if (!keepReading)
@@ -209,7 +223,7 @@ public sealed class MqttConnection : IMqttClient
         return true;
     }
 
-    private bool OnPacket(in MqttFrame frame)
+    private PacketResult OnPacket(in MqttFrame frame)
     {
         var session = _session!;
         MqttProtocolError error;
@@ -224,7 +238,7 @@ public sealed class MqttConnection : IMqttClient
                 if (publish.Qos == MqttQualityOfService.ExactlyOnce)
                 {
                     CloseReason = DisconnectReason.ProtocolViolation;
-                    return false;
+                    return PacketResult.Stop;
                 }
 
                 switch (session.OnPublish(publish))
@@ -235,12 +249,14 @@ public sealed class MqttConnection : IMqttClient
                             _outbox.Enqueue(new ControlItem(ControlKind.PubAck, publish.PacketId));
                         }
 
-                        return true;
+                        return PacketResult.Continue;
                     case MqttPublishOutcome.AcknowledgeLater:
-                        return true;
+                        return PacketResult.Continue;
+                    case MqttPublishOutcome.RetryWhenReady:
+                        return PacketResult.RetryWhenReady;
                     default:
                         CloseReason = DisconnectReason.ProtocolViolation;
-                        return false;
+                        return PacketResult.Stop;
                 }
 
             case MqttPacketType.PubAck:
@@ -250,7 +266,7 @@ public sealed class MqttConnection : IMqttClient
                 }
 
                 session.OnPublishAcknowledged(ack.PacketId);
-                return true;
+                return PacketResult.Continue;
 
             case MqttPacketType.Subscribe:
                 if (!MqttSubscribePacket.TryDecode(frame, out var subscribe, out error))
@@ -266,14 +282,14 @@ public sealed class MqttConnection : IMqttClient
                     if (granted is null)
                     {
                         CloseReason = DisconnectReason.ProtocolViolation;
-                        return false;
+                        return PacketResult.Stop;
                     }
 
                     codes[i++] = granted.Value;
                 }
 
                 _outbox.Enqueue(new ControlItem(ControlKind.SubAck, subscribe.PacketId, SubscribeReturnCodes: codes));
-                return true;
+                return PacketResult.Continue;
 
             case MqttPacketType.Unsubscribe:
                 if (!MqttUnsubscribePacket.TryDecode(frame, out var unsubscribe, out error))
@@ -287,25 +303,32 @@ public sealed class MqttConnection : IMqttClient
                 }
 
                 _outbox.Enqueue(new ControlItem(ControlKind.UnsubAck, unsubscribe.PacketId));
-                return true;
+                return PacketResult.Continue;
 
             case MqttPacketType.PingReq:
                 _outbox.Enqueue(new ControlItem(ControlKind.PingResp, 0));
-                return true;
+                return PacketResult.Continue;
 
             case MqttPacketType.Disconnect:
                 _graceful = true;
-                return false;
+                return PacketResult.Stop;
 
             default:
                 // A second CONNECT, QoS 2 flow packets or server-to-client packet types are protocol violations.
                 CloseReason = DisconnectReason.ProtocolViolation;
-                return false;
+                return PacketResult.Stop;
         }
 
         MqttLog.Malformed(_logger, RemoteEndPoint, error);
         CloseReason = DisconnectReason.ProtocolViolation;
-        return false;
+        return PacketResult.Stop;
+    }
+
+    private enum PacketResult
+    {
+        Continue,
+        Stop,
+        RetryWhenReady,
     }
 
     internal void CheckDeadlines(long now, DateTimeOffset utcNow)

@@ -333,29 +333,48 @@ internal sealed class DurableLog : IAsyncDisposable
     /// </summary>
     private void WaitForRoom(int entryLength)
     {
+        long needed;
+        while ((needed = RoomNeeded(entryLength)) > 0)
+        {
+            OnAppended(0); // make sure a commit is coming
+            _room.Wait(Queue, needed);
+            ThrowIfFailed();
+        }
+    }
+
+    /// <summary>
+    /// The durable address FASTER needs before a record of <paramref name="entryLength"/> bytes can be appended
+    /// without waiting, or 0 when it can be appended now.
+    /// </summary>
+    public long RoomNeeded(int entryLength)
+    {
         int pageBits = _sizes.PageSizeBits;
         long pageSize = 1L << pageBits;
         long bufferPages = 1L << (_sizes.MemorySizeBits - pageBits);
         long allocated = Log.HeaderSize + ((entryLength + 3) & ~3);
-        while (true)
+        long tail = Log.TailAddress;
+        long page = tail >> pageBits;
+        if ((tail & (pageSize - 1)) + allocated > pageSize)
         {
-            long tail = Log.TailAddress;
-            long page = tail >> pageBits;
-            if ((tail & (pageSize - 1)) + allocated > pageSize)
-            {
-                page++;
-            }
+            page++;
+        }
 
-            // FASTER's AllocatorBase.NeedToWait: page >= BufferSize + (FlushedUntilAddress >> LogPageSizeBits)
-            long needed = (page - bufferPages + 1) << pageBits;
-            if (needed <= Log.FlushedUntilAddress)
-            {
-                return;
-            }
+        // FASTER's AllocatorBase.NeedToWait: page >= BufferSize + (FlushedUntilAddress >> LogPageSizeBits)
+        long needed = (page - bufferPages + 1) << pageBits;
+        return needed <= Log.FlushedUntilAddress ? 0 : needed;
+    }
 
-            OnAppended(0); // make sure a commit is coming
-            _room.Wait(Queue, needed);
+    /// <summary>Completes once a record of <paramref name="entryLength"/> bytes fits without waiting (asynchronous back-pressure).</summary>
+    public async ValueTask WaitForRoomAsync(int entryLength, CancellationToken cancellationToken)
+    {
+        long needed;
+        while ((needed = RoomNeeded(entryLength)) > 0)
+        {
             ThrowIfFailed();
+            OnAppended(0);
+            var waiter = new TaskDurabilityCallback(); // only while the disk lags: not a per-message cost
+            Queue.Register(needed, waiter, 0);
+            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

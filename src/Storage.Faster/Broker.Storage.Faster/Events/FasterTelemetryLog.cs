@@ -197,6 +197,11 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
         return new ValueTask(waiter.Task.WaitAsync(cancellationToken));
     }
 
+    public bool HasRoomFor(int bodyLength) => _log.RoomNeeded(EventRecord.HeaderSize + bodyLength) == 0;
+
+    public ValueTask WaitForRoomAsync(int bodyLength, CancellationToken cancellationToken = default)
+        => _log.WaitForRoomAsync(EventRecord.HeaderSize + bodyLength, cancellationToken);
+
     public ITelemetryReader OpenReader(long offset)
         => new FasterTelemetryReader(_log, Math.Clamp(offset, BeginOffset, Math.Max(BeginOffset, DurableAddress)));
 
