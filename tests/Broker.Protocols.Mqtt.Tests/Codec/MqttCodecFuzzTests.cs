@@ -37,7 +37,6 @@ public sealed class MqttCodecFuzzTests
         Assert.True(stats.Frames >= 100_000, $"only {stats.Frames} frames reached the decoders");
         Assert.True(stats.Valid >= InputCount / 10, $"only {stats.Valid} valid frames");
         Assert.True(stats.Errors.Count >= 20, $"only {stats.Errors.Count} distinct errors were provoked");
-        Assert.True(stopwatch.Elapsed < s_safetyBound);
     }
 
     private static FuzzStats Run()
