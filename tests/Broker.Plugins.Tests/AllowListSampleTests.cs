@@ -1,3 +1,4 @@
+using MQTTnet;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -54,6 +55,34 @@ public sealed class AllowListSampleTests(PluginBuildFixture fixture, ITestOutput
 
         var tokenDevice = await authenticator.AuthenticateAsync(Request("device-1", null) with { SasToken = "SharedAccessSignature sr=x&sig=y&se=1" }, CancellationToken.None);
         Assert.Equal(DeviceAuthenticationOutcome.NotMine, tokenDevice.Outcome);
+    }
+
+    [Fact]
+    public async Task Broker_SampleInItsPluginsFolder_AdmitsTheListedDeviceOverMqttAndRefusesOthers()
+    {
+        using var listed = CreateCertificate("plugin-device");
+        using var other = CreateCertificate("plugin-device");
+        var plugins = fixture.NewPluginsDirectory();
+        string folder = plugins.Add(Name, PluginBuildFixture.Sample);
+        File.WriteAllText(Path.Combine(folder, "allowlist.txt"), $"plugin-device {Thumbprint(listed)}\n");
+
+        await using var broker = await Broker.Host.Tests.Support.TestBroker.StartAsync(new Broker.Host.Tests.Support.TestBrokerOptions
+        {
+            Output = output,
+            Settings = new Dictionary<string, string?> { ["Plugins:Directory"] = plugins.Path },
+        });
+        var catalog = broker.Services.GetRequiredService<PluginCatalog>();
+        Assert.Contains(catalog.Plugins, p => p.Name == Name);
+
+        // The device is not in the registry: only the plug-in can admit it.
+        using var admitted = new MQTTnet.MqttClientFactory().CreateMqttClient();
+        var result = await admitted.ConnectAsync(Broker.Host.Tests.Support.DeviceMqtt.Options(broker, "plugin-device", password: null, tls: true, listed));
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, result.ResultCode);
+        await admitted.DisconnectAsync();
+
+        using var refused = new MQTTnet.MqttClientFactory().CreateMqttClient();
+        result = await refused.ConnectAsync(Broker.Host.Tests.Support.DeviceMqtt.Options(broker, "plugin-device", password: null, tls: true, other));
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.NotAuthorized, result.ResultCode);
     }
 
     [Fact]

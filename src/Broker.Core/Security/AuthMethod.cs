@@ -14,4 +14,7 @@ public enum AuthMethod
 
     /// <summary>A client certificate matching a registered thumbprint.</summary>
     X509SelfSigned,
+
+    /// <summary>Admitted by an authentication plug-in (its method name is in the log).</summary>
+    Plugin,
 }

@@ -12,6 +12,7 @@ public static class BrokerCommandLine
         var root = new RootCommand("Broker: a self-hosted hub with Azure IoT Hub's device and service surface.");
         root.Subcommands.Add(new ServeCommand());
         ManagementCommands.AddTo(root); // device and policy commands, clients of a running broker's management API
+        root.Subcommands.Add(new PluginsCommand());
         return root;
     }
 

@@ -2,6 +2,9 @@ using Broker.Core.Hub;
 using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Storage;
+using Broker.Host.Plugins;
+using Broker.Plugins.Authentication;
+using Broker.Plugins.Loading;
 using Broker.Host.Security;
 using Broker.Management;
 using Broker.Protocols.Mqtt.IotHub;
@@ -125,8 +128,20 @@ public sealed class BrokerServer : IAsyncDisposable
             services.AddSingleton<IHubStore>(store);
             services.AddSingleton(policies);
             services.AddSingleton(provider => new IdentityRegistry(provider.GetRequiredService<IHubStore>(), time));
-            services.AddSingleton<IDeviceAuthenticator>(provider => new DeviceAuthenticator(
-                hub.HostName, provider.GetRequiredService<IdentityRegistry>(), policies, time));
+            // Plug-ins load before the host's container is built, so their services join it.
+            var plugins = new PluginLoader(configuration, loggerFactory).Load(BrokerPlugins.DirectoryOf(configuration));
+            foreach (var plugin in plugins.Plugins)
+            {
+                HostLog.PluginLoaded(logger, plugin.Name, plugin.Version, plugin.Directory, plugin.Manifest.EntryType);
+            }
+
+            plugins.ConfigureServices(services);
+            services.AddSingleton(plugins);
+            services.AddSingleton<IDeviceAuthenticator>(provider => new PluginChainAuthenticator(
+                provider.GetServices<IDeviceAuthenticationProvider>(),
+                new DeviceAuthenticator(hub.HostName, provider.GetRequiredService<IdentityRegistry>(), policies, time),
+                hub.HostName,
+                loggerFactory.CreateLogger("Broker.Host.Plugins")));
             services.AddSingleton<ConnectionRegistry>();
             services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
             services.AddMqttServer<IotHubMqttConnectPolicy>();

@@ -52,4 +52,13 @@ internal static partial class HostLog
 
     [LoggerMessage(1016, LogLevel.Warning, "The TLS certificate {Path} expired on {NotAfter:u}; clients will refuse it.")]
     public static partial void CertificateExpired(ILogger logger, string path, DateTime notAfter);
+
+    [LoggerMessage(1017, LogLevel.Information, "Device {DeviceId} admitted by plug-in provider {Provider} ({Method}).")]
+    public static partial void PluginAdmitted(ILogger logger, string deviceId, string provider, string method);
+
+    [LoggerMessage(1018, LogLevel.Information, "Device {DeviceId} declined by plug-in provider {Provider}: {Reason}")]
+    public static partial void PluginDeclined(ILogger logger, string deviceId, string provider, string reason);
+
+    [LoggerMessage(1019, LogLevel.Information, "Plug-in {Name} {Version} loaded from {Directory} ({EntryType}).")]
+    public static partial void PluginLoaded(ILogger logger, string name, string version, string directory, string entryType);
 }
