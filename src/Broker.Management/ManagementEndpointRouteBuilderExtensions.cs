@@ -8,8 +8,8 @@ namespace Broker.Management;
 public static class ManagementEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the <c>broker.management.v1</c> RegistryService and PolicyService. The returned builder applies to
-    /// both, so the host can confine them to its management endpoint (e.g. <c>.RequireHost("*:8081")</c>).
+    /// Maps the <c>broker.management.v1</c> RegistryService, PolicyService and EventsService. The returned builder
+    /// applies to all, so the host can confine them to its management endpoint (e.g. <c>.RequireHost("*:8081")</c>).
     /// </summary>
     public static IEndpointConventionBuilder MapBrokerManagement(this IEndpointRouteBuilder endpoints)
     {
@@ -18,6 +18,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         [
             endpoints.MapGrpcService<RegistryGrpcService>(),
             endpoints.MapGrpcService<PoliciesGrpcService>(),
+            endpoints.MapGrpcService<EventsGrpcService>(),
         ]);
     }
 }

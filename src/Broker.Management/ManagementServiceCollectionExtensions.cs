@@ -1,5 +1,7 @@
 using Broker.Core.Hub;
 using Broker.Core.Security;
+using Broker.Core.Storage;
+using Broker.Management.Events;
 using Broker.Management.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,7 +14,7 @@ namespace Broker.Management;
 public static class ManagementServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds gRPC and the management services. The host registers <c>IdentityRegistry</c>,
+    /// Adds gRPC and the management services. The host registers <c>IHubStore</c>, <c>IdentityRegistry</c>,
     /// <c>SharedAccessPolicies</c>, <c>IOptions&lt;HubOptions&gt;</c> and <c>TimeProvider</c>; map the endpoints
     /// with <see cref="ManagementEndpointRouteBuilderExtensions.MapBrokerManagement"/>.
     /// </summary>
@@ -22,7 +24,9 @@ public static class ManagementServiceCollectionExtensions
         // The interceptor is attached per service so other gRPC services the host may add keep their own error handling.
         services.AddGrpc()
             .AddServiceOptions<RegistryGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
-            .AddServiceOptions<PoliciesGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>());
+            .AddServiceOptions<PoliciesGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
+            .AddServiceOptions<EventsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>());
+        services.TryAddSingleton(provider => new ConsumerGroups(provider.GetRequiredService<IHubStore>()));
         services.TryAddSingleton<IotHubErrorInterceptor>();
         services.TryAddSingleton(provider => new CallAuthorizer(
             new ServiceAuthenticator(

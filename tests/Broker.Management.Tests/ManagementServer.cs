@@ -2,6 +2,7 @@ using System.Net;
 using Broker.Core.Hub;
 using Broker.Core.Registry;
 using Broker.Core.Security;
+using Broker.Core.Storage;
 using Broker.Management.V1;
 using Broker.Storage.Faster;
 using Grpc.Core;
@@ -43,6 +44,10 @@ public sealed class ManagementServer : IAsyncLifetime
 
     public PolicyService.PolicyServiceClient PoliciesClient { get; private set; } = null!;
 
+    public EventsService.EventsServiceClient EventsClient { get; private set; } = null!;
+
+    public IHubStore Store => _store;
+
     public async Task InitializeAsync()
     {
         _store = FasterHubStore.Open(TestStores.SmallOptions(_directory.Path), null, Time);
@@ -52,6 +57,7 @@ public sealed class ManagementServer : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHubStore>(_store);
         builder.Services.AddSingleton(Registry);
         builder.Services.AddSingleton(Policies);
         builder.Services.AddSingleton<TimeProvider>(Time);
@@ -66,6 +72,7 @@ public sealed class ManagementServer : IAsyncLifetime
         _channel = GrpcChannel.ForAddress(Address);
         RegistryClient = new RegistryService.RegistryServiceClient(_channel);
         PoliciesClient = new PolicyService.PolicyServiceClient(_channel);
+        EventsClient = new EventsService.EventsServiceClient(_channel);
     }
 
     public async Task DisposeAsync()

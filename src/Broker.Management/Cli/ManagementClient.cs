@@ -25,6 +25,7 @@ internal sealed class ManagementClient : IDisposable
         HostName = hostName;
         Registry = new RegistryService.RegistryServiceClient(_channel);
         Policies = new PolicyService.PolicyServiceClient(_channel);
+        Events = new EventsService.EventsServiceClient(_channel);
     }
 
     /// <summary>The hub host name of the connection string.</summary>
@@ -33,6 +34,8 @@ internal sealed class ManagementClient : IDisposable
     public RegistryService.RegistryServiceClient Registry { get; }
 
     public PolicyService.PolicyServiceClient Policies { get; }
+
+    public EventsService.EventsServiceClient Events { get; }
 
     /// <summary>Connects to <paramref name="server"/> as the policy of <paramref name="connectionString"/>.</summary>
     public static ManagementClient Create(Uri server, string connectionString, TimeProvider time)
@@ -62,6 +65,9 @@ internal sealed class ManagementClient : IDisposable
     /// <summary>The authorization metadata and deadline every call carries.</summary>
     public CallOptions CallOptions(CancellationToken cancellationToken)
         => new(_headers, DateTime.UtcNow + CallTimeout, cancellationToken);
+
+    /// <summary>The authorization metadata of a streaming call, which runs until cancelled and so has no deadline.</summary>
+    public CallOptions StreamOptions(CancellationToken cancellationToken) => new(_headers, cancellationToken: cancellationToken);
 
     public void Dispose() => _channel.Dispose();
 }

@@ -6,8 +6,8 @@ namespace Broker.Management.Cli;
 public static class ManagementCommands
 {
     /// <summary>
-    /// Adds <c>device create|show|list|update|delete|connection-string</c> and <c>policy list|show</c> to
-    /// <paramref name="root"/>. Each takes <c>--server</c>, <c>--connection-string</c>, <c>--data</c> and
+    /// Adds <c>device create|show|list|update|delete|connection-string</c>, <c>policy list|show</c>,
+    /// <c>monitor</c> and <c>consumer-group create|list|delete</c> to <paramref name="root"/>. Each takes <c>--server</c>, <c>--connection-string</c>, <c>--data</c> and
     /// <c>--json</c>, and exits 1 with one <c>error: …</c> line on failure.
     /// </summary>
     public static void AddTo(RootCommand root)
@@ -15,5 +15,7 @@ public static class ManagementCommands
         ArgumentNullException.ThrowIfNull(root);
         root.Add(DeviceCommands.Create());
         root.Add(PolicyCommands.Create());
+        root.Add(EventCommands.Monitor());
+        root.Add(EventCommands.ConsumerGroup());
     }
 }

@@ -30,4 +30,25 @@ internal sealed class IotHubErrorInterceptor(TimeProvider time, ILogger<IotHubEr
             throw GrpcErrors.From(ManagementErrors.ServerError(), time);
         }
     }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+        }
+        catch (IotHubException error)
+        {
+            throw GrpcErrors.From(error, time);
+        }
+        catch (Exception error) when (error is not RpcException && !context.CancellationToken.IsCancellationRequested)
+        {
+            ManagementLog.CallFailed(logger, context.Method, error);
+            throw GrpcErrors.From(ManagementErrors.ServerError(), time);
+        }
+    }
 }
