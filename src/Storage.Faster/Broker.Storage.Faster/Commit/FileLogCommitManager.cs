@@ -22,6 +22,8 @@ internal sealed class FileLogCommitManager : ILogCommitManager
     private const int SectorSize = 512;
 
     private readonly TaskCompletionSource<StorageException> _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastWritten = -1;
+    private bool _directoryExists;
 
     public FileLogCommitManager(string directory) => Directory = directory;
 
@@ -39,7 +41,12 @@ internal sealed class FileLogCommitManager : ILogCommitManager
         var path = PathOf(commitNum);
         try
         {
-            System.IO.Directory.CreateDirectory(Directory);
+            if (!_directoryExists)
+            {
+                System.IO.Directory.CreateDirectory(Directory);
+                _directoryExists = true;
+            }
+
             int length = sizeof(int) + commitMetadata.Length;
             var record = new byte[(length + SectorSize - 1) & ~(SectorSize - 1)];
             BinaryPrimitives.WriteInt32LittleEndian(record, commitMetadata.Length);
@@ -57,13 +64,15 @@ internal sealed class FileLogCommitManager : ILogCommitManager
             throw failure;
         }
 
-        foreach (long older in ListCommits())
+        // FASTER writes commit records one at a time, so the previous record is the only one to drop; listing the
+        // folder on every commit cost a directory scan per group commit. Leftovers (a crash between the write and the
+        // delete) are cleared by OnRecovery.
+        if (_lastWritten >= 0 && _lastWritten < commitNum)
         {
-            if (older < commitNum)
-            {
-                RemoveCommit(older);
-            }
+            RemoveCommit(_lastWritten);
         }
+
+        _lastWritten = commitNum;
     }
 
     public byte[] GetCommitMetadata(long commitNum)
@@ -126,6 +135,7 @@ internal sealed class FileLogCommitManager : ILogCommitManager
 
     public void OnRecovery(long commitNum)
     {
+        _lastWritten = commitNum;
         foreach (long other in ListCommits())
         {
             if (other != commitNum)
