@@ -101,7 +101,14 @@ public sealed class FasterHubStore : IHubStore
                 return;
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: let the checkpoint that is under way finish (or observe the cancellation) before the
+                // partitions close, so nothing writes into the data directory after the store is disposed.
+                await checkpoint.ConfigureAwait(false);
+                return;
+            }
+
             Interlocked.Increment(ref _stuckCheckpoints);
             StorageLog.CheckpointStuck(_logger, partition.Index, _time.GetElapsedTime(started).TotalSeconds);
         }

@@ -185,6 +185,7 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _maintenance.WaitAsync().ConfigureAwait(false); // a checkpoint under way finishes first
         await _events.DisposeAsync().ConfigureAwait(false);
         await _state.DisposeAsync().ConfigureAwait(false);
         _maintenance.Dispose();

@@ -229,7 +229,10 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
         // The checkpoint records the log's begin address when it runs; the begin address only grows, and only
         // compaction (run before, by the same caller) and checkpoints move it, so this is a lower bound of it.
         long beginAddress = _kv.Log.BeginAddress;
-        var (success, token) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, cancellationToken).ConfigureAwait(false);
+        // Not cancellable once started: FASTER's checkpoint goes on in the background anyway, and it must be done
+        // before the store closes.
+        cancellationToken.ThrowIfCancellationRequested();
+        var (success, token) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver, CancellationToken.None).ConfigureAwait(false);
         if (!success)
         {
             throw new StorageException("A state checkpoint could not be started", CheckpointDirectory);
