@@ -304,22 +304,43 @@ internal sealed class DurableLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Appends one record. The caller holds its own append lock (records of one log are appended one at a time),
-    /// which is what lets one reused waiter serve <see cref="WaitForRoom"/>. A FASTER failure (a canned commit
-    /// failure, say) stops the log and surfaces as a <see cref="StorageException"/> naming the file.
+    /// Appends one record and tells the commit loop. The caller holds its own append lock (records of one log are
+    /// appended one at a time), which is what lets one reused waiter serve <see cref="WaitForRoom"/>. A FASTER
+    /// failure (a canned commit failure, say) stops the log and surfaces as a <see cref="StorageException"/> naming
+    /// the file.
     /// </summary>
-    public long Enqueue<T>(T entry) where T : ILogEnqueueEntry
+    public long Enqueue<T>(T entry, out long endAddress) where T : ILogEnqueueEntry
     {
         ThrowIfFailed();
-        WaitForRoom(entry.SerializedLength);
+        int length = entry.SerializedLength;
+        WaitForRoom(length);
+        long address;
         try
         {
-            return Log.Enqueue(entry);
+            address = Log.Enqueue(entry);
         }
         catch (FasterException ex)
         {
             throw Fail(ex);
         }
+
+        OnAppended(length);
+        endAddress = address + EntrySize(length);
+        return address;
+    }
+
+    /// <summary>Bytes a record of <paramref name="length"/> takes in the log: FASTER's header, 4-byte aligned.</summary>
+    private long EntrySize(int length) => Log.HeaderSize + ((length + 3) & ~3);
+
+    /// <summary>Calls <paramref name="callback"/> once everything below <paramref name="endAddress"/> is durable.</summary>
+    public void WhenDurable(long endAddress, IDurabilityCallback callback, long token) => Queue.Register(endAddress, callback, token);
+
+    /// <summary>Completes once everything below <paramref name="endAddress"/> is durable (cold paths: one task per wait).</summary>
+    public Task WaitDurableAsync(long endAddress, CancellationToken cancellationToken)
+    {
+        var waiter = new TaskDurabilityCallback();
+        Queue.Register(endAddress, waiter, 0);
+        return waiter.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -351,7 +372,7 @@ internal sealed class DurableLog : IAsyncDisposable
         int pageBits = _sizes.PageSizeBits;
         long pageSize = 1L << pageBits;
         long bufferPages = 1L << (_sizes.MemorySizeBits - pageBits);
-        long allocated = Log.HeaderSize + ((entryLength + 3) & ~3);
+        long allocated = EntrySize(entryLength);
         long tail = Log.TailAddress;
         long page = tail >> pageBits;
         if ((tail & (pageSize - 1)) + allocated > pageSize)
@@ -372,9 +393,7 @@ internal sealed class DurableLog : IAsyncDisposable
         {
             ThrowIfFailed();
             OnAppended(0);
-            var waiter = new TaskDurabilityCallback(); // only while the disk lags: not a per-message cost
-            Queue.Register(needed, waiter, 0);
-            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitDurableAsync(needed, cancellationToken).ConfigureAwait(false); // only while the disk lags
         }
     }
 
@@ -441,19 +460,24 @@ internal sealed class DurableLog : IAsyncDisposable
             _full.Wait(0);
         }
 
+        return await CommitAndPublishAsync().ConfigureAwait(false) is null;
+    }
+
+    /// <summary>Commits, then tells durability waiters and readers; a failure stops the log and is returned.</summary>
+    private async Task<StorageException?> CommitAndPublishAsync()
+    {
         try
         {
             await CommitAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Fail(ex);
-            return false;
+            return Fail(ex);
         }
 
         Queue.Advance(Log.CommittedUntilAddress);
         Committed.Pulse();
-        return true;
+        return null;
     }
 
     /// <summary>
@@ -489,17 +513,10 @@ internal sealed class DurableLog : IAsyncDisposable
     public async ValueTask FlushAsync()
     {
         ThrowIfFailed();
-        try
+        if (await CommitAndPublishAsync().ConfigureAwait(false) is { } failure)
         {
-            await CommitAsync().ConfigureAwait(false);
+            throw failure;
         }
-        catch (Exception ex)
-        {
-            throw Fail(ex);
-        }
-
-        Queue.Advance(Log.CommittedUntilAddress);
-        Committed.Pulse();
     }
 
     public async ValueTask DisposeAsync()

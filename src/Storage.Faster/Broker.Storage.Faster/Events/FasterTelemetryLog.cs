@@ -123,12 +123,11 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
             lock (_appendLock)
             {
                 long ticks = NextTicks();
-                long address = _log.Enqueue(new PinnedEventEntry(pinned, body.Length, _nextSequence, ticks));
-                result = Appended(address, body.Length, ticks, callback, token);
+                long address = _log.Enqueue(new PinnedEventEntry(pinned, body.Length, _nextSequence, ticks), out long end);
+                result = Appended(address, end, ticks, callback, token);
             }
         }
 
-        _log.OnAppended(body.Length + EventRecord.HeaderSize);
         return result;
     }
 
@@ -140,28 +139,25 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
         }
 
         CheckLength(body.Length);
-        int length = (int)body.Length;
         TelemetryAppend result;
         lock (_appendLock)
         {
             long ticks = NextTicks();
-            long address = _log.Enqueue(new SequenceEventEntry(body, _nextSequence, ticks));
-            result = Appended(address, length, ticks, callback, token);
+            long address = _log.Enqueue(new SequenceEventEntry(body, _nextSequence, ticks), out long end);
+            result = Appended(address, end, ticks, callback, token);
         }
 
-        _log.OnAppended(length + EventRecord.HeaderSize);
         return result;
     }
 
-    private TelemetryAppend Appended(long address, int bodyLength, long ticks, IDurabilityCallback? callback, long token)
+    private TelemetryAppend Appended(long address, long end, long ticks, IDurabilityCallback? callback, long token)
     {
-        long end = address + _log.Log.HeaderSize + ((EventRecord.HeaderSize + bodyLength + 3) & ~3);
         var result = new TelemetryAppend(address, end, _nextSequence, ticks);
         _nextSequence++;
         _index.OnAppend(address, ticks);
         if (callback is not null)
         {
-            _log.Queue.Register(end, callback, token);
+            _log.WhenDurable(end, callback, token);
         }
 
         return result;
@@ -188,14 +184,10 @@ internal sealed class FasterTelemetryLog : ITelemetryLog, IAsyncDisposable
         }
     }
 
-    public void WhenDurable(long endAddress, IDurabilityCallback callback, long token) => _log.Queue.Register(endAddress, callback, token);
+    public void WhenDurable(long endAddress, IDurabilityCallback callback, long token) => _log.WhenDurable(endAddress, callback, token);
 
     public ValueTask WaitDurableAsync(long endAddress, CancellationToken cancellationToken = default)
-    {
-        var waiter = new TaskDurabilityCallback();
-        _log.Queue.Register(endAddress, waiter, 0);
-        return new ValueTask(waiter.Task.WaitAsync(cancellationToken));
-    }
+        => new(_log.WaitDurableAsync(endAddress, cancellationToken));
 
     public bool HasRoomFor(int bodyLength) => _log.RoomNeeded(EventRecord.HeaderSize + bodyLength) == 0;
 

@@ -156,20 +156,17 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
 
         Span<byte> storedKey = stackalloc byte[key.Length + 1];
         ComposeKey(kind, key, storedKey);
-        int length = StateRecord.HeaderSize + key.Length + value.Length;
         long end;
         fixed (byte* k = key)
         fixed (byte* v = value)
         {
             lock (_lock)
             {
-                long address = _redo.Enqueue(new PinnedStateEntry(op, kind, k, key.Length, v, value.Length));
-                end = address + _redo.Log.HeaderSize + Align(length);
+                _redo.Enqueue(new PinnedStateEntry(op, kind, k, key.Length, v, value.Length), out end);
                 ApplyLocked(op, storedKey, value);
             }
         }
 
-        _redo.OnAppended(length);
         return end;
     }
 
@@ -203,15 +200,10 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
         _kv.Iterate<SpanByte, ValueSink, Empty, StateFunctions, PrefixScan>(_functions, ref scan);
     }
 
-    public void WhenDurable(long endAddress, IDurabilityCallback callback, long token)
-        => _redo.Queue.Register(endAddress, callback, token);
+    public void WhenDurable(long endAddress, IDurabilityCallback callback, long token) => _redo.WhenDurable(endAddress, callback, token);
 
     public ValueTask WaitDurableAsync(long endAddress, CancellationToken cancellationToken = default)
-    {
-        var waiter = new TaskDurabilityCallback();
-        _redo.Queue.Register(endAddress, waiter, 0);
-        return new ValueTask(waiter.Task.WaitAsync(cancellationToken));
-    }
+        => new(_redo.WaitDurableAsync(endAddress, cancellationToken));
 
     /// <summary>
     /// Checkpoints the KV. Every redo record below the returned address is in the checkpoint (records are
@@ -292,8 +284,6 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
         destination[0] = (byte)kind;
         key.CopyTo(destination[1..]);
     }
-
-    private static int Align(int length) => (length + 3) & ~3;
 
     public async ValueTask DisposeAsync()
     {
