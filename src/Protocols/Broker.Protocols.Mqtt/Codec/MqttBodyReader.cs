@@ -9,6 +9,41 @@ internal ref struct MqttBodyReader
 
     public MqttBodyReader(scoped in ReadOnlySequence<byte> body) => _reader = new SequenceReader<byte>(body);
 
+    /// <summary>
+    /// The prologue shared by SUBSCRIBE, UNSUBSCRIBE and SUBACK: the expected packet type, its fixed-header flags and
+    /// a non-zero packet identifier; on success the reader stands after the identifier.
+    /// </summary>
+    public static bool TryStart(in MqttFrame frame, MqttPacketType expected, out MqttBodyReader reader, out ushort packetId, out MqttProtocolError error)
+    {
+        reader = new MqttBodyReader(frame.Body);
+        packetId = 0;
+        if (frame.Type != expected)
+        {
+            error = MqttProtocolError.UnexpectedPacketType;
+            return false;
+        }
+
+        error = MqttFrameReader.ValidateFixedHeaderFlags(frame.Type, frame.Flags);
+        if (error != MqttProtocolError.None)
+        {
+            return false;
+        }
+
+        if (!reader.TryReadUInt16(out packetId))
+        {
+            error = MqttProtocolError.TruncatedPacket;
+            return false;
+        }
+
+        if (packetId == 0)
+        {
+            error = MqttProtocolError.ZeroPacketIdentifier;
+            return false;
+        }
+
+        return true;
+    }
+
     public readonly long Remaining => _reader.Remaining;
 
     public readonly bool End => _reader.End;

@@ -29,28 +29,8 @@ public readonly struct MqttSubAckPacket
     public static bool TryDecode(in MqttFrame frame, out MqttSubAckPacket packet, out MqttProtocolError error)
     {
         packet = default;
-        if (frame.Type != MqttPacketType.SubAck)
+        if (!MqttBodyReader.TryStart(frame, MqttPacketType.SubAck, out var reader, out ushort packetId, out error))
         {
-            error = MqttProtocolError.UnexpectedPacketType;
-            return false;
-        }
-
-        error = MqttFrameReader.ValidateFixedHeaderFlags(frame.Type, frame.Flags);
-        if (error != MqttProtocolError.None)
-        {
-            return false;
-        }
-
-        var reader = new MqttBodyReader(frame.Body);
-        if (!reader.TryReadUInt16(out ushort packetId))
-        {
-            error = MqttProtocolError.TruncatedPacket;
-            return false;
-        }
-
-        if (packetId == 0)
-        {
-            error = MqttProtocolError.ZeroPacketIdentifier;
             return false;
         }
 

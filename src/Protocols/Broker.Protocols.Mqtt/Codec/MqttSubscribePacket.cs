@@ -28,28 +28,8 @@ public readonly struct MqttSubscribePacket
     public static bool TryDecode(in MqttFrame frame, out MqttSubscribePacket packet, out MqttProtocolError error)
     {
         packet = default;
-        if (frame.Type != MqttPacketType.Subscribe)
+        if (!MqttBodyReader.TryStart(frame, MqttPacketType.Subscribe, out var reader, out ushort packetId, out error))
         {
-            error = MqttProtocolError.UnexpectedPacketType;
-            return false;
-        }
-
-        error = MqttFrameReader.ValidateFixedHeaderFlags(frame.Type, frame.Flags);
-        if (error != MqttProtocolError.None)
-        {
-            return false;
-        }
-
-        var reader = new MqttBodyReader(frame.Body);
-        if (!reader.TryReadUInt16(out ushort packetId))
-        {
-            error = MqttProtocolError.TruncatedPacket;
-            return false;
-        }
-
-        if (packetId == 0)
-        {
-            error = MqttProtocolError.ZeroPacketIdentifier;
             return false;
         }
 
