@@ -33,11 +33,15 @@ public static class TelemetryEventCodec
         return writer.WrittenSpan.ToArray();
     }
 
+    /// <summary>The size of the event body <see cref="Write"/> produces.</summary>
+    public static int EncodedLength(int identityLength, int propertyBagLength, long payloadLength)
+        => checked(identityLength + 4 + propertyBagLength + (int)payloadLength);
+
     /// <summary>Writes one event body: the connection's identity, the property bag and the payload.</summary>
     public static void Write(IBufferWriter<byte> destination, ReadOnlySpan<byte> identity, ReadOnlySpan<byte> propertyBag, in ReadOnlySequence<byte> payload)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        int length = identity.Length + 4 + propertyBag.Length + (int)payload.Length;
+        int length = EncodedLength(identity.Length, propertyBag.Length, payload.Length);
         var span = destination.GetSpan(length);
         identity.CopyTo(span);
         int offset = identity.Length;

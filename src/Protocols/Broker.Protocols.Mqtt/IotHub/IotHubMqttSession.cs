@@ -81,7 +81,7 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
             return MqttPublishOutcome.Close;
         }
 
-        int eventLength = _identity.Length + 4 + bag.Length + (int)publish.Payload.Length;
+        int eventLength = TelemetryEventCodec.EncodedLength(_identity.Length, bag.Length, publish.Payload.Length);
         if (!_partition.Events.HasRoomFor(eventLength))
         {
             _waitingForRoom = eventLength;
