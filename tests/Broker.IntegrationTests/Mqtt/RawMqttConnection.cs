@@ -21,6 +21,16 @@ internal sealed class RawMqttConnection : IAsyncDisposable
 
     public async Task SendAsync(byte[] bytes) => await _stream!.WriteAsync(bytes);
 
+    /// <summary>Opens a connection, sends CONNECT for <paramref name="deviceId"/> and asserts CONNACK accepted within <paramref name="bound"/>.</summary>
+    public static async Task<RawMqttConnection> ConnectAcceptedAsync(int port, string deviceId, string userName, string token, TimeSpan bound, ushort keepAliveSeconds = 60)
+    {
+        var raw = await OpenAsync(port);
+        await raw.SendAsync(Connect(deviceId, userName, token, keepAliveSeconds));
+        using var timeout = new CancellationTokenSource(bound);
+        Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, await raw.ReadAsync(4, timeout.Token));
+        return raw;
+    }
+
     public static byte[] Connect(string clientId, string? userName, string? password, ushort keepAliveSeconds = 60)
     {
         var writer = new ArrayBufferWriter<byte>();
@@ -63,19 +73,24 @@ internal sealed class RawMqttConnection : IAsyncDisposable
         return buffer[..read];
     }
 
-    /// <summary>Completes when the broker closes the connection (reads until end of stream).</summary>
-    public async Task WaitForCloseAsync(CancellationToken cancellationToken)
+    /// <summary>Completes when the broker closes the connection (reads until end of stream); fails if it stays open past <paramref name="bound"/>.</summary>
+    public async Task WaitForCloseAsync(TimeSpan bound)
     {
+        using var timeout = new CancellationTokenSource(bound);
         var buffer = new byte[4096];
         try
         {
-            while (await _stream!.ReadAsync(buffer, cancellationToken) > 0)
+            while (await _stream!.ReadAsync(buffer, timeout.Token) > 0)
             {
             }
         }
         catch (IOException)
         {
             // a reset is a close too
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Assert.Fail($"The broker did not close the connection within {bound}.");
         }
     }
 
