@@ -31,6 +31,9 @@ public sealed class ConnectionRegistry
     /// <summary>Raised after an identity connects (true) or its live connection goes away (false).</summary>
     public event Action<DeviceContext, bool>? ConnectionChanged;
 
+    /// <summary>Raised when a live connection's <see cref="IDeviceProxy.Subscriptions"/> change (direct methods wait for it).</summary>
+    public event Action<IDeviceProxy>? SubscriptionsChanged;
+
     /// <summary>How many identities are connected.</summary>
     public int Count => _connections.Count;
 
@@ -91,6 +94,16 @@ public sealed class ConnectionRegistry
         }
 
         return (false, _lastDisconnect.TryGetValue(key, out var since) ? since : null);
+    }
+
+    /// <summary>Called by a connection after its subscriptions changed.</summary>
+    public void NotifySubscriptionsChanged(IDeviceProxy proxy)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        if (_connections.TryGetValue(proxy.Context.IdentityKey, out var live) && ReferenceEquals(live, proxy))
+        {
+            SubscriptionsChanged?.Invoke(proxy);
+        }
     }
 
     /// <summary>The live connection of a device or module.</summary>

@@ -141,6 +141,18 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
 
     public void Close(DisconnectReason reason) => _client.Close(reason);
 
+    public DeviceSubscriptions Subscriptions => DeviceSubscriptions.None;
+
+    public bool SendMethodRequest(string methodName, string requestId, ReadOnlyMemory<byte> payload) => false;
+
+    public void SendDesiredPropertiesPatch(long version, ReadOnlyMemory<byte> patch)
+    {
+    }
+
+    public void CloudToDeviceAvailable()
+    {
+    }
+
     // The durability callback: token = packet id of the PUBLISH whose event just became durable.
     public void OnDurable(long token) => _client.Acknowledge((ushort)token);
 
