@@ -8,7 +8,7 @@ namespace Broker.Management;
 public static class ManagementEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the <c>broker.management.v1</c> RegistryService, PolicyService and EventsService. The returned builder
+    /// Maps the <c>broker.management.v1</c> registry, policy, events, cloud-to-device, twin and method services. The returned builder
     /// applies to all, so the host can confine them to its management endpoint (e.g. <c>.RequireHost("*:8081")</c>).
     /// </summary>
     public static IEndpointConventionBuilder MapBrokerManagement(this IEndpointRouteBuilder endpoints)
@@ -19,6 +19,8 @@ public static class ManagementEndpointRouteBuilderExtensions
             endpoints.MapGrpcService<RegistryGrpcService>(),
             endpoints.MapGrpcService<PoliciesGrpcService>(),
             endpoints.MapGrpcService<EventsGrpcService>(),
+            endpoints.MapGrpcService<CloudToDeviceGrpcService>(),
+            endpoints.MapGrpcService<MethodsGrpcService>(),
         ]);
     }
 }

@@ -25,7 +25,9 @@ public static class ManagementServiceCollectionExtensions
         services.AddGrpc()
             .AddServiceOptions<RegistryGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
             .AddServiceOptions<PoliciesGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
-            .AddServiceOptions<EventsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>());
+            .AddServiceOptions<EventsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
+            .AddServiceOptions<CloudToDeviceGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
+            .AddServiceOptions<MethodsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>());
         services.TryAddSingleton(provider => new ConsumerGroups(provider.GetRequiredService<IHubStore>()));
         services.TryAddSingleton<IotHubErrorInterceptor>();
         services.TryAddSingleton(provider => new CallAuthorizer(

@@ -46,7 +46,7 @@ public class TelemetryPipelineBenchmarks
         var device = await registry.CreateDeviceAsync(new Device { DeviceId = "bench-device" });
         var policies = await SharedAccessPolicies.LoadOrCreateAsync(_store);
         var authenticator = new DeviceAuthenticator("bench-hub", registry, policies, time);
-        var policy = new IotHubMqttConnectPolicy(authenticator, new ConnectionRegistry(), _store, time,
+        var policy = new IotHubMqttConnectPolicy(authenticator, IotHubHubServices.Create(_store, registry, new ConnectionRegistry(), time), time,
             Options.Create(new HubOptions { HostName = "bench-hub" }), NullLogger<IotHubMqttConnectPolicy>.Instance);
         var serverOptions = Options.Create(new MqttServerOptions { SweepInterval = TimeSpan.FromHours(1) });
         _monitor = new MqttConnectionMonitor(serverOptions, time);

@@ -1,4 +1,6 @@
+using Broker.Core.CloudToDevice;
 using Broker.Core.Hub;
+using Broker.Core.Methods;
 using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Storage;
@@ -143,6 +145,13 @@ public sealed class BrokerServer : IAsyncDisposable
                 hub.HostName,
                 loggerFactory.CreateLogger("Broker.Host.Plugins")));
             services.AddSingleton<ConnectionRegistry>();
+            var cloudToDevice = configuration.GetSection(CloudToDeviceOptions.SectionName).Get<CloudToDeviceOptions>() ?? new CloudToDeviceOptions();
+            cloudToDevice.Validate();
+            services.AddSingleton(cloudToDevice);
+            services.AddSingleton(provider => new FeedbackQueue(provider.GetRequiredService<IHubStore>(), cloudToDevice, time));
+            services.AddSingleton<CloudToDeviceService>();
+            services.AddSingleton<MethodInvoker>();
+            services.AddSingleton<IotHubHubServices>();
             services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
             services.AddMqttServer<IotHubMqttConnectPolicy>();
             services.AddBrokerManagement();

@@ -26,6 +26,9 @@ internal sealed class ManagementClient : IDisposable
         Registry = new RegistryService.RegistryServiceClient(_channel);
         Policies = new PolicyService.PolicyServiceClient(_channel);
         Events = new EventsService.EventsServiceClient(_channel);
+        CloudToDevice = new V1.CloudToDeviceService.CloudToDeviceServiceClient(_channel);
+        Twins = new V1.TwinService.TwinServiceClient(_channel);
+        Methods = new MethodService.MethodServiceClient(_channel);
     }
 
     /// <summary>The hub host name of the connection string.</summary>
@@ -36,6 +39,12 @@ internal sealed class ManagementClient : IDisposable
     public PolicyService.PolicyServiceClient Policies { get; }
 
     public EventsService.EventsServiceClient Events { get; }
+
+    public V1.CloudToDeviceService.CloudToDeviceServiceClient CloudToDevice { get; }
+
+    public V1.TwinService.TwinServiceClient Twins { get; }
+
+    public MethodService.MethodServiceClient Methods { get; }
 
     /// <summary>Connects to <paramref name="server"/> as the policy of <paramref name="connectionString"/>.</summary>
     public static ManagementClient Create(Uri server, string connectionString, TimeProvider time)
@@ -65,6 +74,10 @@ internal sealed class ManagementClient : IDisposable
     /// <summary>The authorization metadata and deadline every call carries.</summary>
     public CallOptions CallOptions(CancellationToken cancellationToken)
         => new(_headers, DateTime.UtcNow + CallTimeout, cancellationToken);
+
+    /// <summary>The authorization metadata and a deadline of <paramref name="timeout"/> plus the usual margin (direct methods wait for the device).</summary>
+    public CallOptions CallOptions(TimeSpan timeout, CancellationToken cancellationToken)
+        => new(_headers, DateTime.UtcNow + timeout + CallTimeout, cancellationToken);
 
     /// <summary>The authorization metadata of a streaming call, which runs until cancelled and so has no deadline.</summary>
     public CallOptions StreamOptions(CancellationToken cancellationToken) => new(_headers, cancellationToken: cancellationToken);

@@ -17,19 +17,17 @@ namespace Broker.Protocols.Mqtt.IotHub;
 public sealed class IotHubMqttConnectPolicy : IMqttConnectPolicy
 {
     private readonly IDeviceAuthenticator _authenticator;
-    private readonly ConnectionRegistry _connections;
-    private readonly IHubStore _store;
+    private readonly IotHubHubServices _hub;
     private readonly TimeProvider _time;
     private readonly ILogger<IotHubMqttConnectPolicy> _logger;
 
     /// <summary>Created by dependency injection.</summary>
-    public IotHubMqttConnectPolicy(IDeviceAuthenticator authenticator, ConnectionRegistry connections, IHubStore store, TimeProvider time,
+    public IotHubMqttConnectPolicy(IDeviceAuthenticator authenticator, IotHubHubServices hub, TimeProvider time,
         IOptions<HubOptions> hubOptions, ILogger<IotHubMqttConnectPolicy> logger)
     {
         ArgumentNullException.ThrowIfNull(hubOptions);
         _authenticator = authenticator;
-        _connections = connections;
-        _store = store;
+        _hub = hub;
         _time = time;
         _logger = logger;
     }
@@ -69,11 +67,21 @@ public sealed class IotHubMqttConnectPolicy : IMqttConnectPolicy
 
         var context = new DeviceContext(userName.DeviceId, userName.ModuleId, ProtocolKind.Mqtt, result.Method, result.GenerationId,
             _time.GetUtcNow(), result.ExpiresAt);
-        var session = new IotHubMqttSession(context, client, _store.GetPartitionFor(userName.DeviceId), _connections, _logger);
+        // CleanSession 0 keeps the identity's subscriptions across connections; CleanSession 1 starts afresh.
+        var state = _hub.Store.GetPartitionFor(userName.DeviceId).State;
+        DeviceSubscriptions? restored;
+        restored = IotHubMqttSessions.Load(state, context.IdentityKey);
+        if (request.CleanSession && restored is not null)
+        {
+            IotHubMqttSessions.Delete(state, context.IdentityKey);
+            restored = null;
+        }
+
+        var session = new IotHubMqttSession(context, client, _hub, restored ?? DeviceSubscriptions.None, persistent: !request.CleanSession, _logger);
         client.SetCredentialsExpiry(result.ExpiresAt);
-        _connections.Register(session);
+        _hub.Connections.Register(session);
         IotHubMqttLog.Connected(_logger, client.RemoteEndPoint, context.IdentityKey, result.Method);
-        return MqttConnectDecision.Accept(session);
+        return MqttConnectDecision.Accept(session, sessionPresent: restored is not null);
     }
 
     internal static byte[] Utf8(string? value) => value is null ? [] : Encoding.UTF8.GetBytes(value);

@@ -23,4 +23,10 @@ internal static partial class IotHubMqttLog
 
     [LoggerMessage(205, LogLevel.Error, "Telemetry of {Identity} could not be stored; closing its connection.")]
     public static partial void StorageFailed(ILogger logger, Exception exception, string identity);
+
+    [LoggerMessage(206, LogLevel.Debug, "MQTT {Connection}: {Identity} answered method request {RequestId}, which is not waiting (timed out or unknown).")]
+    public static partial void UnknownMethodResponse(ILogger logger, string connection, string identity, string requestId);
+
+    [LoggerMessage(207, LogLevel.Information, "MQTT {Connection}: {Identity} acknowledged a cloud-to-device message that could not be completed: {Reason}")]
+    public static partial void CompleteFailed(ILogger logger, string connection, string identity, string reason);
 }

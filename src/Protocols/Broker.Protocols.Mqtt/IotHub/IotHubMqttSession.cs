@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Text;
+using Broker.Core.CloudToDevice;
 using Broker.Core.Hub;
 using Broker.Core.Storage;
 using Broker.Core.Telemetry;
@@ -10,38 +12,53 @@ namespace Broker.Protocols.Mqtt.IotHub;
 
 /// <summary>
 /// One authenticated IoT Hub device connection over MQTT: applies the topic grammar, appends telemetry to the
-/// device's partition and acknowledges a QoS 1 publish only once the group commit covering it is durable.
+/// device's partition and acknowledges a QoS 1 publish only once the group commit covering it is durable;
+/// delivers cloud-to-device messages (completed by the device's PUBACK), direct-method requests and twin traffic.
 /// </summary>
 internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilityCallback
 {
     /// <summary>IoT Hub's largest device-to-cloud message.</summary>
     public const int MaxMessageBytes = 256 * 1024;
 
+    /// <summary>Cloud-to-device messages in flight (sent, not yet PUBACKed) per connection.</summary>
+    public const int MaxCloudToDeviceInFlight = 16;
+
     private const int MaxTopicBytes = 8 * 1024;
 
     private readonly IMqttClient _client;
     private readonly IPartitionStore _partition;
-    private readonly ConnectionRegistry _connections;
+    private readonly IotHubHubServices _hub;
     private readonly ILogger _logger;
     private readonly byte[] _deviceId;
     private readonly byte[] _moduleId;
     private readonly byte[] _identity;
+    private readonly bool _persistent;
     private readonly ArrayBufferWriter<byte> _scratch = new(4096);
+    private readonly Lock _cloudToDeviceLock = new();
+    private readonly Dictionary<ushort, Guid> _cloudToDeviceInFlight = [];
     private int _waitingForRoom;
+    private int _subscriptions;
+    private bool _cloudToDeviceAtMostOnce;
+    private ushort _lastPacketId;
+    private bool _closed;
 
-    public IotHubMqttSession(DeviceContext context, IMqttClient client, IPartitionStore partition, ConnectionRegistry connections, ILogger logger)
+    public IotHubMqttSession(DeviceContext context, IMqttClient client, IotHubHubServices hub, DeviceSubscriptions restored, bool persistent, ILogger logger)
     {
         Context = context;
         _client = client;
-        _partition = partition;
-        _connections = connections;
+        _hub = hub;
+        _partition = hub.Store.GetPartitionFor(context.DeviceId);
         _logger = logger;
+        _persistent = persistent;
+        _subscriptions = (int)restored;
         _deviceId = IotHubMqttConnectPolicy.Utf8(context.DeviceId);
         _moduleId = IotHubMqttConnectPolicy.Utf8(context.ModuleId);
         _identity = TelemetryEventCodec.EncodeIdentity(context);
     }
 
     public DeviceContext Context { get; }
+
+    public DeviceSubscriptions Subscriptions => (DeviceSubscriptions)Volatile.Read(ref _subscriptions);
 
     public MqttPublishOutcome OnPublish(in MqttPublishPacket publish)
     {
@@ -66,8 +83,9 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
         {
             case IotHubTopicKind.Telemetry:
                 return OnTelemetry(publish, bag);
+            case IotHubTopicKind.MethodResponse:
+                return OnMethodResponse(publish, topic, bag);
             default:
-                // Twin and method topics are served by the twin/method work; anything else is outside the grammar.
                 IotHubMqttLog.TopicRejected(_logger, _client.RemoteEndPoint, Context.IdentityKey, publish.GetTopicString());
                 return MqttPublishOutcome.Close;
         }
@@ -108,6 +126,29 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
         }
     }
 
+    private MqttPublishOutcome OnMethodResponse(in MqttPublishPacket publish, ReadOnlySpan<byte> topic, ReadOnlySpan<byte> query)
+    {
+        if (!IotHubTopics.TryGetMethodStatus(topic, out int status) || !IotHubTopics.TryGetRequestId(query, out var requestId))
+        {
+            IotHubMqttLog.TopicRejected(_logger, _client.RemoteEndPoint, Context.IdentityKey, publish.GetTopicString());
+            return MqttPublishOutcome.Close;
+        }
+
+        if (publish.Payload.Length > Core.Methods.MethodInvoker.MaxPayloadBytes)
+        {
+            IotHubMqttLog.MessageTooLarge(_logger, _client.RemoteEndPoint, Context.IdentityKey, publish.Payload.Length);
+            return MqttPublishOutcome.Close;
+        }
+
+        string rid = Encoding.UTF8.GetString(requestId);
+        if (!_hub.Methods.Complete(Context, rid, status, publish.Payload.IsSingleSegment ? publish.Payload.FirstSpan : publish.Payload.ToArray()))
+        {
+            IotHubMqttLog.UnknownMethodResponse(_logger, _client.RemoteEndPoint, Context.IdentityKey, rid);
+        }
+
+        return MqttPublishOutcome.Acknowledge;
+    }
+
     public ValueTask WhenReadyAsync(CancellationToken cancellationToken)
         => _partition.Events.WaitForRoomAsync(_waitingForRoom, cancellationToken);
 
@@ -123,38 +164,189 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
         var granted = IotHubTopics.GrantSubscription(copy, _deviceId, _moduleId, requestedQos);
         if (granted is null)
         {
-            IotHubMqttLog.TopicRejected(_logger, _client.RemoteEndPoint, Context.IdentityKey, System.Text.Encoding.UTF8.GetString(copy));
+            IotHubMqttLog.TopicRejected(_logger, _client.RemoteEndPoint, Context.IdentityKey, Encoding.UTF8.GetString(copy));
+            return null;
+        }
+
+        var feature = IotHubTopics.FeatureOf(copy);
+        if (feature == DeviceSubscriptions.CloudToDevice && Context.ModuleId is null)
+        {
+            _cloudToDeviceAtMostOnce = granted == MqttSubscribeReturnCode.GrantedQos0;
+        }
+        else if (feature == DeviceSubscriptions.CloudToDevice)
+        {
+            feature = DeviceSubscriptions.None; // modules have no cloud-to-device queue
+        }
+
+        if (feature != DeviceSubscriptions.None)
+        {
+            ChangeSubscriptions(feature, add: true);
         }
 
         return granted;
     }
 
+    public void OnSubscribeAcknowledged()
+    {
+        // After the SUBACK is queued: what the subscriptions let through now follows it on the wire.
+        _hub.Connections.NotifySubscriptionsChanged(this);
+        PumpCloudToDevice();
+    }
+
     public void OnUnsubscribe(in ReadOnlySequence<byte> filter)
     {
+        if (filter.Length > MaxTopicBytes)
+        {
+            return;
+        }
+
+        Span<byte> copy = stackalloc byte[(int)filter.Length];
+        filter.CopyTo(copy);
+        var feature = IotHubTopics.FeatureOf(copy);
+        if (feature != DeviceSubscriptions.None)
+        {
+            ChangeSubscriptions(feature, add: false);
+        }
+    }
+
+    public void OnAccepted()
+    {
+        // Subscriptions restored from a persistent session: the backlog follows the CONNACK.
+        if (Subscriptions != DeviceSubscriptions.None)
+        {
+            _hub.Connections.NotifySubscriptionsChanged(this);
+            PumpCloudToDevice();
+        }
     }
 
     public void OnPublishAcknowledged(ushort packetId)
     {
+        Guid lockToken;
+        lock (_cloudToDeviceLock)
+        {
+            if (!_cloudToDeviceInFlight.Remove(packetId, out lockToken))
+            {
+                return;
+            }
+        }
+
+        _ = CompleteAsync(lockToken);
+        PumpCloudToDevice();
     }
 
-    public void OnClosed(bool graceful) => _connections.Unregister(this);
+    public void OnClosed(bool graceful)
+    {
+        lock (_cloudToDeviceLock)
+        {
+            _closed = true;
+            _cloudToDeviceInFlight.Clear();
+        }
+
+        _hub.Connections.Unregister(this);
+        if (Context.ModuleId is null)
+        {
+            // Unacknowledged deliveries return to the queue at once (a newer connection may take them).
+            _hub.CloudToDevice.ReleaseLocks(Context.DeviceId, this);
+        }
+    }
 
     public void Close(DisconnectReason reason) => _client.Close(reason);
 
-    public DeviceSubscriptions Subscriptions => DeviceSubscriptions.None;
-
-    public bool SendMethodRequest(string methodName, string requestId, ReadOnlyMemory<byte> payload) => false;
+    public bool SendMethodRequest(string methodName, string requestId, ReadOnlyMemory<byte> payload)
+        => (Subscriptions & DeviceSubscriptions.Methods) != 0
+            && _client.Publish(IotHubOutboundTopics.MethodRequest(methodName, requestId), payload, MqttQualityOfService.AtMostOnce);
 
     public void SendDesiredPropertiesPatch(long version, ReadOnlyMemory<byte> patch)
     {
+        if ((Subscriptions & DeviceSubscriptions.DesiredProperties) != 0)
+        {
+            _client.Publish(IotHubOutboundTopics.DesiredPatch(version), patch, MqttQualityOfService.AtMostOnce);
+        }
     }
 
-    public void CloudToDeviceAvailable()
-    {
-    }
+    public void CloudToDeviceAvailable() => PumpCloudToDevice();
 
     // The durability callback: token = packet id of the PUBLISH whose event just became durable.
     public void OnDurable(long token) => _client.Acknowledge((ushort)token);
 
     public void OnFailed(long token, Exception error) => _client.Close(DisconnectReason.ServerShutdown);
+
+    private void PumpCloudToDevice()
+    {
+        if ((Subscriptions & DeviceSubscriptions.CloudToDevice) == 0 || Context.ModuleId is not null)
+        {
+            return;
+        }
+
+        lock (_cloudToDeviceLock)
+        {
+            while (!_closed && _cloudToDeviceInFlight.Count < MaxCloudToDeviceInFlight
+                && _hub.CloudToDevice.TryLockNext(Context.DeviceId, this, out var delivery))
+            {
+                string topic = IotHubOutboundTopics.CloudToDevice(delivery.Message);
+                if (_cloudToDeviceAtMostOnce)
+                {
+                    // A QoS 0 subscription takes delivery as it is sent: at most once.
+                    if (!_client.Publish(topic, delivery.Message.Body, MqttQualityOfService.AtMostOnce))
+                    {
+                        _hub.CloudToDevice.Release(Context.DeviceId, delivery.LockToken);
+                        return;
+                    }
+
+                    _ = CompleteAsync(delivery.LockToken);
+                    continue;
+                }
+
+                ushort packetId = NextPacketId();
+                _cloudToDeviceInFlight[packetId] = delivery.LockToken;
+                if (!_client.Publish(topic, delivery.Message.Body, MqttQualityOfService.AtLeastOnce, packetId))
+                {
+                    _cloudToDeviceInFlight.Remove(packetId);
+                    _hub.CloudToDevice.Release(Context.DeviceId, delivery.LockToken);
+                    return;
+                }
+            }
+        }
+    }
+
+    private ushort NextPacketId()
+    {
+        do
+        {
+            _lastPacketId = _lastPacketId == ushort.MaxValue ? (ushort)1 : (ushort)(_lastPacketId + 1);
+        }
+        while (_cloudToDeviceInFlight.ContainsKey(_lastPacketId));
+
+        return _lastPacketId;
+    }
+
+    private async Task CompleteAsync(Guid lockToken)
+    {
+        try
+        {
+            await _hub.CloudToDevice.CompleteAsync(Context.DeviceId, lockToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Core.Errors.IotHubException or StorageException)
+        {
+            // A PUBACK after the lock ran out: the message went back to the queue and will be delivered again.
+            IotHubMqttLog.CompleteFailed(_logger, _client.RemoteEndPoint, Context.IdentityKey, ex.Message);
+        }
+    }
+
+    private void ChangeSubscriptions(DeviceSubscriptions feature, bool add)
+    {
+        int current;
+        int next;
+        do
+        {
+            current = Volatile.Read(ref _subscriptions);
+            next = add ? current | (int)feature : current & ~(int)feature;
+        }
+        while (Interlocked.CompareExchange(ref _subscriptions, next, current) != current);
+
+        if (_persistent && next != current)
+        {
+            IotHubMqttSessions.Save(_partition.State, Context.IdentityKey, (DeviceSubscriptions)next);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using Broker.Core.Hub;
 using Broker.Protocols.Mqtt.Codec;
 
 namespace Broker.Protocols.Mqtt.IotHub;
@@ -104,6 +105,61 @@ public static class IotHubTopics
         }
 
         return null;
+    }
+
+    /// <summary>The hub → device feature a granted filter turns on.</summary>
+    public static DeviceSubscriptions FeatureOf(ReadOnlySpan<byte> filter)
+    {
+        if (filter.SequenceEqual("$iothub/twin/res/#"u8))
+        {
+            return DeviceSubscriptions.TwinResponses;
+        }
+
+        if (filter.SequenceEqual("$iothub/twin/PATCH/properties/desired/#"u8))
+        {
+            return DeviceSubscriptions.DesiredProperties;
+        }
+
+        if (filter.SequenceEqual("$iothub/methods/POST/#"u8))
+        {
+            return DeviceSubscriptions.Methods;
+        }
+
+        return filter.EndsWith("/messages/devicebound/#"u8) ? DeviceSubscriptions.CloudToDevice : DeviceSubscriptions.None;
+    }
+
+    /// <summary>The value of <c>$rid</c> in a twin or method topic's query, verbatim (it is echoed back as sent).</summary>
+    public static bool TryGetRequestId(ReadOnlySpan<byte> query, out ReadOnlySpan<byte> requestId)
+    {
+        requestId = default;
+        while (!query.IsEmpty)
+        {
+            int amp = query.IndexOf((byte)'&');
+            var pair = amp < 0 ? query : query[..amp];
+            if (pair.StartsWith("$rid="u8))
+            {
+                requestId = pair[5..];
+                return !requestId.IsEmpty;
+            }
+
+            query = amp < 0 ? default : query[(amp + 1)..];
+        }
+
+        return false;
+    }
+
+    /// <summary>The status of a method response topic <c>$iothub/methods/res/{status}/?…</c>.</summary>
+    public static bool TryGetMethodStatus(ReadOnlySpan<byte> topic, out int status)
+    {
+        status = 0;
+        if (!topic.StartsWith(MethodResponse))
+        {
+            return false;
+        }
+
+        var rest = topic[MethodResponse.Length..];
+        int slash = rest.IndexOf((byte)'/');
+        return slash > 0 && System.Buffers.Text.Utf8Parser.TryParse(rest[..slash], out status, out int consumed) && consumed == slash;
     }
 
     private static bool TryConsumeIdentity(ref ReadOnlySpan<byte> rest, ReadOnlySpan<byte> deviceId, ReadOnlySpan<byte> moduleId)

@@ -15,6 +15,12 @@ public interface IMqttSession
     /// <summary>A subscription request; returns the granted QoS, <see cref="MqttSubscribeReturnCode.Failure"/>, or null to close the connection.</summary>
     MqttSubscribeReturnCode? OnSubscribe(in ReadOnlySequence<byte> filter, MqttQualityOfService requestedQos);
 
+    /// <summary>The SUBACK of a SUBSCRIBE is queued: publishes the new subscriptions let through may follow it now.</summary>
+    void OnSubscribeAcknowledged();
+
+    /// <summary>The CONNACK accepting the connection is queued: the session may start publishing.</summary>
+    void OnAccepted();
+
     /// <summary>An unsubscribe request for one filter.</summary>
     void OnUnsubscribe(in ReadOnlySequence<byte> filter);
 

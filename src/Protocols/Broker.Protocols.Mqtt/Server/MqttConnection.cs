@@ -220,6 +220,7 @@ public sealed class MqttConnection : IMqttClient
             return false; // closed (taken over, say) while the dialect was deciding
         }
 
+        _session.OnAccepted();
         return true;
     }
 
@@ -289,6 +290,7 @@ public sealed class MqttConnection : IMqttClient
                 }
 
                 _outbox.Enqueue(new ControlItem(ControlKind.SubAck, subscribe.PacketId, SubscribeReturnCodes: codes));
+                session.OnSubscribeAcknowledged();
                 return PacketResult.Continue;
 
             case MqttPacketType.Unsubscribe:
