@@ -28,6 +28,12 @@ namespace Broker.Core.Twins;
 /// </remarks>
 public sealed class TwinService
 {
+    /// <summary>
+    /// The default for <see cref="MaxStoredTwinBytes"/>: room under the default 256 KB page of the state store's redo
+    /// log, which no record may exceed (a record that does not fit on a page stops the log).
+    /// </summary>
+    public const int DefaultMaxStoredTwinBytes = 192 * 1024;
+
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly IotHubTimeConverter s_timeConverter = new();
 
@@ -61,6 +67,14 @@ public sealed class TwinService
 
         identities.IdentityChanged += OnIdentityChanged;
     }
+
+    /// <summary>
+    /// The largest stored twin record (values, <c>$metadata</c> and JSON escaping included). IoT Hub's section limits
+    /// bound what is counted, not the JSON: many tiny keys (each with its metadata) or strings of escaped control
+    /// characters can make a twin within those limits several hundred KB long. A change that would store more is
+    /// refused with 400004; keep this below the state log's page size.
+    /// </summary>
+    public int MaxStoredTwinBytes { get; init; } = DefaultMaxStoredTwinBytes;
 
     /// <summary>
     /// The device's view of its twin, as the MQTT <c>$iothub/twin/GET</c> reply carries it:
@@ -421,9 +435,17 @@ public sealed class TwinService
         return StoredTwin.CreateDefault(identity.GenerationId, TwinMerge.Stamp(_time.GetUtcNow()));
     }
 
-    private static long Save(IStateStore state, Identity identity, StoredTwin twin)
-        => state.Upsert(StateRecordKind.Twin, KeyOf(identity.DeviceId, identity.ModuleId),
-            JsonSerializer.SerializeToUtf8Bytes(twin, TwinJsonContext.Default.StoredTwin));
+    private long Save(IStateStore state, Identity identity, StoredTwin twin)
+    {
+        var record = JsonSerializer.SerializeToUtf8Bytes(twin, TwinJsonContext.Default.StoredTwin);
+        if (record.Length > MaxStoredTwinBytes)
+        {
+            throw IotHubErrors.ArgumentInvalid(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The twin of {identity.Describe()} would take {record.Length} bytes with its metadata; this hub stores at most {MaxStoredTwinBytes}."));
+        }
+
+        return state.Upsert(StateRecordKind.Twin, KeyOf(identity.DeviceId, identity.ModuleId), record);
+    }
 
     private static byte[] KeyOf(string deviceId, string? moduleId)
         => Encoding.UTF8.GetBytes(DeviceContext.IdentityKeyOf(deviceId, moduleId));
