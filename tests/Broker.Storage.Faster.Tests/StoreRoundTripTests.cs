@@ -36,6 +36,23 @@ public sealed class StoreRoundTripTests
     }
 
     [Fact]
+    public async Task Upsert_ValueLargerThanAStateLogPage_IsRefusedAndTheStoreKeepsServing()
+    {
+        using var dir = new TempDirectory();
+        var options = TestStores.SmallOptions(dir.Path, partitions: 1);
+        await using var store = TestStores.Open(options);
+        var state = store.GetPartition(0).State;
+        var tooLarge = new byte[(1 << options.StateLog.PageSizeBits) + 1];
+
+        Assert.Throws<ArgumentException>(() => state.Upsert(StateRecordKind.Twin, Encoding.UTF8.GetBytes("big"), tooLarge));
+
+        long address = state.Put(StateRecordKind.Twin, "small", "still written");
+        await state.WaitDurableAsync(address).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("still written", Encoding.UTF8.GetString(state.Read(StateRecordKind.Twin, "small")!));
+        Assert.Null(state.Read(StateRecordKind.Twin, "big"));
+    }
+
+    [Fact]
     public async Task Append_Telemetry_ReadsBackInOrderWithSequenceAndOffsetsAfterReopen()
     {
         using var dir = new TempDirectory();

@@ -46,6 +46,9 @@ public sealed class MethodInvoker
         };
     }
 
+    /// <summary>Raised (with the identity key) when an invocation starts waiting for its device to connect and subscribe.</summary>
+    public event Action<string>? WaitingForDevice;
+
     /// <summary>Requests waiting for their device's answer.</summary>
     public int PendingCount => _pending.Count;
 
@@ -70,12 +73,14 @@ public sealed class MethodInvoker
         _pending[requestId] = pending;
         try
         {
+            // The response timeout starts before the request leaves, so it covers everything the device sees.
+            var answer = pending.Answer.Task.WaitAsync(request.ResponseTimeout, _time, cancellationToken);
             if (!proxy.SendMethodRequest(request.MethodName, requestId, request.Payload))
             {
                 throw NotOnline(identity);
             }
 
-            return await pending.Answer.Task.WaitAsync(request.ResponseTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return await answer.ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -119,6 +124,7 @@ public sealed class MethodInvoker
         using var timeout = new CancellationTokenSource(request.ConnectTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         var waiters = _waitingForSubscription.GetOrAdd(identity, static _ => new ConcurrentDictionary<TaskCompletionSource, byte>());
+        bool announced = false;
         while (true)
         {
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -129,6 +135,12 @@ public sealed class MethodInvoker
                 if (TrySubscriber(request, out proxy))
                 {
                     return proxy;
+                }
+
+                if (!announced)
+                {
+                    announced = true;
+                    WaitingForDevice?.Invoke(identity);
                 }
 
                 await signal.Task.WaitAsync(linked.Token).ConfigureAwait(false);

@@ -154,6 +154,15 @@ internal sealed class FasterStateStore : IStateStore, IAsyncDisposable
             throw new ArgumentException($"A state key must have 1 to {MaxKeyLength} bytes.", nameof(key));
         }
 
+        // A redo record must fit in one page of the state log: FASTER fails a larger entry by stopping the log,
+        // so it is refused here, before anything is written, and the store keeps serving.
+        int maxValueLength = (((1 << _redo.PageSizeBits) - _redo.Log.HeaderSize) & ~3) - StateRecord.HeaderSize - key.Length;
+        if (value.Length > maxValueLength)
+        {
+            throw new ArgumentException(
+                $"A state value of {value.Length} bytes does not fit in one state-log page; at most {maxValueLength} bytes with this key.", nameof(value));
+        }
+
         Span<byte> storedKey = stackalloc byte[key.Length + 1];
         ComposeKey(kind, key, storedKey);
         long end;
