@@ -21,6 +21,7 @@ public static class ManagementEndpointRouteBuilderExtensions
             endpoints.MapGrpcService<EventsGrpcService>(),
             endpoints.MapGrpcService<CloudToDeviceGrpcService>(),
             endpoints.MapGrpcService<MethodsGrpcService>(),
+            endpoints.MapGrpcService<TwinsGrpcService>(),
         ]);
     }
 }

@@ -27,7 +27,8 @@ public static class ManagementServiceCollectionExtensions
             .AddServiceOptions<PoliciesGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
             .AddServiceOptions<EventsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
             .AddServiceOptions<CloudToDeviceGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
-            .AddServiceOptions<MethodsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>());
+            .AddServiceOptions<MethodsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>())
+            .AddServiceOptions<TwinsGrpcService>(options => options.Interceptors.Add<IotHubErrorInterceptor>());
         services.TryAddSingleton(provider => new ConsumerGroups(provider.GetRequiredService<IHubStore>()));
         services.TryAddSingleton<IotHubErrorInterceptor>();
         services.TryAddSingleton(provider => new CallAuthorizer(

@@ -4,6 +4,7 @@ using Broker.Core.Methods;
 using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Storage;
+using Broker.Core.Twins;
 using Broker.Host.Plugins;
 using Broker.Plugins.Authentication;
 using Broker.Plugins.Loading;
@@ -151,6 +152,12 @@ public sealed class BrokerServer : IAsyncDisposable
             services.AddSingleton(provider => new FeedbackQueue(provider.GetRequiredService<IHubStore>(), cloudToDevice, time));
             services.AddSingleton<CloudToDeviceService>();
             services.AddSingleton<MethodInvoker>();
+            services.AddSingleton(provider =>
+            {
+                var queues = provider.GetRequiredService<CloudToDeviceService>();
+                return new TwinService(provider.GetRequiredService<IHubStore>(), provider.GetRequiredService<IdentityRegistry>(),
+                    provider.GetRequiredService<ConnectionRegistry>(), time, (deviceId, moduleId) => moduleId is null ? queues.PendingCount(deviceId) : 0);
+            });
             services.AddSingleton<IotHubHubServices>();
             services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
             services.AddMqttServer<IotHubMqttConnectPolicy>();

@@ -1,3 +1,4 @@
+using Broker.IntegrationTests.Support;
 using System.Globalization;
 using System.Text.Json;
 using Broker.Core.Security;
@@ -44,7 +45,7 @@ public sealed class BrokerCrashTests(ITestOutputHelper output)
         var broker = await BrokerProcess.StartAsync(dataDirectory, Step);
         try
         {
-            using (var api = EventsApi.Connect(dataDirectory, broker.ManagementPort))
+            using (var api = ManagementApi.Connect(dataDirectory, broker.ManagementPort))
             {
                 for (int i = 0; i < Devices; i++)
                 {
@@ -192,7 +193,7 @@ public sealed class BrokerCrashTests(ITestOutputHelper output)
         int processed = 0;
         int duplicates = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        using var api = EventsApi.Connect(dataDirectory, broker.ManagementPort);
+        using var api = ManagementApi.Connect(dataDirectory, broker.ManagementPort);
         var events = await api.ReadAsync(new ReadEventsRequest { Start = StartPosition.Start }, read =>
         {
             for (; processed < read.Count; processed++)

@@ -1,3 +1,4 @@
+using Broker.IntegrationTests.Support;
 using Broker.Host.Tests.Support;
 using Broker.Management.V1;
 
@@ -24,7 +25,7 @@ public sealed class TelemetryEndToEndTests
             await TelemetryTraffic.PublishAsync(broker, tokens, 0, MessagesPerDevice);
 
             Assert.Equal(Devices * MessagesPerDevice, TelemetryTraffic.StoredEventCount(broker)); // nothing stored twice
-            using var api = EventsApi.Connect(broker.DataDirectory, broker.ManagementPort);
+            using var api = ManagementApi.Connect(broker.DataDirectory, broker.ManagementPort);
             await api.Events.CreateConsumerGroupAsync(new ConsumerGroupRequest { Name = "e2e-readers" }, api.Call());
             var reads = new[] { "$Default", "e2e-readers" }.Select(group => api.ReadCountAsync(
                 new ReadEventsRequest { ConsumerGroup = group, Start = StartPosition.Start }, Devices * MessagesPerDevice, Bound));

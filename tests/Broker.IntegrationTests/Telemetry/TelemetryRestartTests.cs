@@ -1,3 +1,4 @@
+using Broker.IntegrationTests.Support;
 using Broker.Host.Tests.Support;
 using Broker.Management.V1;
 
@@ -23,7 +24,7 @@ public sealed class TelemetryRestartTests
             var tokens = await TelemetryTraffic.CreateDevicesAsync(broker, "restart", Devices);
 
             await TelemetryTraffic.PublishAsync(broker, tokens, 0, Half);
-            using (var api = EventsApi.Connect(broker.DataDirectory, broker.ManagementPort))
+            using (var api = ManagementApi.Connect(broker.DataDirectory, broker.ManagementPort))
             {
                 await api.Events.CreateConsumerGroupAsync(new ConsumerGroupRequest { Name = Group }, api.Call());
                 var before = await api.ReadCountAsync(new ReadEventsRequest { ConsumerGroup = Group, Start = StartPosition.Start }, Devices * Half, Bound);
@@ -38,7 +39,7 @@ public sealed class TelemetryRestartTests
 
             await TelemetryTraffic.PublishAsync(broker, tokens, Half, 2 * Half);
             Assert.Equal(Devices * 2 * Half, TelemetryTraffic.StoredEventCount(broker));
-            using (var api = EventsApi.Connect(broker.DataDirectory, broker.ManagementPort))
+            using (var api = ManagementApi.Connect(broker.DataDirectory, broker.ManagementPort))
             {
                 var everything = await api.ReadCountAsync(new ReadEventsRequest { Start = StartPosition.Start }, Devices * 2 * Half, Bound);
                 TelemetryTraffic.AssertExactly(tokens.Keys, 0, 2 * Half, everything);

@@ -79,12 +79,34 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
             topic = topicCopy;
         }
 
-        switch (IotHubTopics.ClassifyPublish(topic, _deviceId, _moduleId, out var bag))
+        var kind = IotHubTopics.ClassifyPublish(topic, _deviceId, _moduleId, out var bag);
+        switch (kind)
         {
             case IotHubTopicKind.Telemetry:
                 return OnTelemetry(publish, bag);
             case IotHubTopicKind.MethodResponse:
                 return OnMethodResponse(publish, topic, bag);
+            case IotHubTopicKind.TwinGet:
+            case IotHubTopicKind.TwinReportedPatch:
+                if (!IotHubTopics.TryGetRequestId(bag, out var requestId))
+                {
+                    IotHubMqttLog.TopicRejected(_logger, _client.RemoteEndPoint, Context.IdentityKey, publish.GetTopicString());
+                    return MqttPublishOutcome.Close;
+                }
+
+                string rid = Encoding.UTF8.GetString(requestId);
+                if (kind == IotHubTopicKind.TwinGet)
+                {
+                    OnTwinGet(rid);
+                }
+                else
+                {
+                    // The patch is parsed and applied before this returns, so patches apply in arrival order;
+                    // only the answer waits for durability.
+                    _ = OnReportedPatchAsync(rid, publish.Payload.ToArray());
+                }
+
+                return MqttPublishOutcome.Acknowledge;
             default:
                 IotHubMqttLog.TopicRejected(_logger, _client.RemoteEndPoint, Context.IdentityKey, publish.GetTopicString());
                 return MqttPublishOutcome.Close;
@@ -148,6 +170,49 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
 
         return MqttPublishOutcome.Acknowledge;
     }
+
+    private void OnTwinGet(string requestId)
+    {
+        try
+        {
+            RespondToTwin(IotHubOutboundTopics.TwinResponse(200, requestId), _hub.Twins.GetDeviceView(Context.DeviceId, Context.ModuleId));
+        }
+        catch (Core.Errors.IotHubException ex)
+        {
+            RespondToTwin(IotHubOutboundTopics.TwinResponse(ex.HttpStatus, requestId), TwinErrorBody(ex));
+        }
+    }
+
+    private async Task OnReportedPatchAsync(string requestId, byte[] patch)
+    {
+        try
+        {
+            long version = await _hub.Twins.UpdateReportedAsync(Context.DeviceId, Context.ModuleId, patch).ConfigureAwait(false);
+            RespondToTwin(IotHubOutboundTopics.TwinReportedResponse(requestId, version), ReadOnlyMemory<byte>.Empty);
+        }
+        catch (Core.Errors.IotHubException ex)
+        {
+            RespondToTwin(IotHubOutboundTopics.TwinResponse(ex.HttpStatus, requestId), TwinErrorBody(ex));
+        }
+        catch (StorageException ex)
+        {
+            IotHubMqttLog.StorageFailed(_logger, ex, Context.IdentityKey);
+            _client.Close(DisconnectReason.ServerShutdown);
+        }
+    }
+
+    // Twin answers go to devices that subscribed to $iothub/twin/res/#, as the hub sends them.
+    private void RespondToTwin(string topic, ReadOnlyMemory<byte> body)
+    {
+        if ((Subscriptions & DeviceSubscriptions.TwinResponses) != 0)
+        {
+            _client.Publish(topic, body, MqttQualityOfService.AtMostOnce);
+        }
+    }
+
+    // The SDKs ignore the status in the topic and look for errorCode in a JSON body.
+    private static byte[] TwinErrorBody(Core.Errors.IotHubException error)
+        => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new TwinError(error.Number, error.Message), IotHubMqttJsonContext.Default.TwinError);
 
     public ValueTask WhenReadyAsync(CancellationToken cancellationToken)
         => _partition.Events.WaitForRoomAsync(_waitingForRoom, cancellationToken);

@@ -4,38 +4,53 @@ using Broker.Management.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Broker.IntegrationTests.Telemetry;
+namespace Broker.IntegrationTests.Support;
 
 /// <summary>
 /// The management API of a running broker as a service would call it: an h2c channel to the management port and
 /// an <c>iothubowner</c> token signed from the connection string the broker leaves in its data directory.
 /// </summary>
-internal sealed class EventsApi : IDisposable
+internal sealed class ManagementApi : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly Metadata _headers;
 
-    private EventsApi(int managementPort, string token)
+    private ManagementApi(int managementPort, string token)
     {
         _channel = GrpcChannel.ForAddress(new Uri($"http://127.0.0.1:{managementPort}"));
         _headers = new Metadata { { "authorization", token } };
         Events = new EventsService.EventsServiceClient(_channel);
         Registry = new RegistryService.RegistryServiceClient(_channel);
+        CloudToDevice = new CloudToDeviceService.CloudToDeviceServiceClient(_channel);
+        Methods = new MethodService.MethodServiceClient(_channel);
+        Twins = new TwinService.TwinServiceClient(_channel);
     }
 
     public EventsService.EventsServiceClient Events { get; }
 
     public RegistryService.RegistryServiceClient Registry { get; }
 
+    public CloudToDeviceService.CloudToDeviceServiceClient CloudToDevice { get; }
+
+    public MethodService.MethodServiceClient Methods { get; }
+
+    public TwinService.TwinServiceClient Twins { get; }
+
+    /// <summary>Options of a streaming call: the token, cancelled by <paramref name="cancellationToken"/>.</summary>
+    public CallOptions Stream(CancellationToken cancellationToken) => new(_headers, cancellationToken: cancellationToken);
+
+    /// <summary>Connects to <paramref name="broker"/>.</summary>
+    public static ManagementApi Connect(Broker.Host.Tests.Support.TestBroker broker) => Connect(broker.DataDirectory, broker.ManagementPort);
+
     /// <summary>Connects to the broker listening on <paramref name="managementPort"/> with the credentials in <paramref name="dataDirectory"/>.</summary>
-    public static EventsApi Connect(string dataDirectory, int managementPort)
+    public static ManagementApi Connect(string dataDirectory, int managementPort)
     {
         Assert.True(LocalCredentials.TryRead(dataDirectory, out var connectionString), "the broker wrote no iothubowner connection string");
         var pairs = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
             .Select(part => part.Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.OrdinalIgnoreCase);
         var token = SasTokenBuilder.Create(pairs["HostName"], pairs["SharedAccessKey"], DateTimeOffset.UtcNow.AddHours(1), pairs["SharedAccessKeyName"]);
-        return new EventsApi(managementPort, token);
+        return new ManagementApi(managementPort, token);
     }
 
     /// <summary>Options of a unary call: the token and a deadline.</summary>
