@@ -64,7 +64,7 @@ try {
   console.error(`interop: ${error.stack ?? error}`);
   counts.failed += 1;
 } finally {
-  if (counts.failed > 0 && broker) {
+  if (broker && (counts.failed > 0 || process.env.INTEROP_SHOW_BROKER_LOG)) {
     console.error(`--- last lines of the broker's log ---\n${broker.recentLog()}\n---`);
   }
   await broker?.stop();
