@@ -1,0 +1,54 @@
+// The device side exactly as a customer writes it: the official SDK's public API, the MQTT transport, the
+// connection string the hub hands out plus GatewayHostName, and the hub's CA passed through setOptions.
+import device from 'azure-iot-device';
+import mqtt from 'azure-iot-device-mqtt';
+import { cliOk } from './cli.mjs';
+
+const { Client } = device; // CommonJS packages: named imports are not all detected
+const { Mqtt } = mqtt;
+
+// Fail at once instead of retrying for minutes, so that a failure shows the SDK's own error within the test's time.
+const noRetry = { shouldRetry: () => false, nextRetryTimeout: () => 0 };
+
+/** A device id unique to this run. */
+export function deviceId(prefix) {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}`;
+}
+
+/** Registers `id` with `broker device create` and returns its connection string from `broker device connection-string`. */
+export async function createDevice(broker, id) {
+  await cliOk(broker, ['device', 'create', id]);
+  return (await cliOk(broker, ['device', 'connection-string', id])).trim();
+}
+
+/** A client for the device's connection string, dialling the broker's MQTTS port and trusting its CA; not yet open. */
+export async function deviceClient(broker, connectionString) {
+  const client = Client.fromConnectionString(`${connectionString};GatewayHostName=localhost:${broker.mqttsPort}`, Mqtt);
+  client.setRetryPolicy(noRetry);
+  await client.setOptions({ ca: broker.caPem });
+  return client;
+}
+
+/**
+ * Registers a new device and opens an SDK client for it. `dropped` rejects if the hub closes the connection: the SDK
+ * leaves some calls (a twin GET) pending forever then, so tests race their waits against it (see `whileConnected`).
+ */
+export async function connectNewDevice(broker, prefix) {
+  const id = deviceId(prefix);
+  const client = await deviceClient(broker, await createDevice(broker, id));
+  let drop;
+  const dropped = new Promise((_, reject) => { drop = reject; });
+  dropped.catch(() => {}); // observed through whileConnected
+  // One listener for the client's life: removing a listener makes the SDK re-evaluate its C2D subscription.
+  client.on('disconnect', (result) => {
+    const cause = result?.transportObj?.message ?? result?.reason ?? 'no reason given';
+    drop(new Error(`the hub closed the connection (${cause}); see the broker's log for why`));
+  });
+  await client.open();
+  return { id, client, dropped };
+}
+
+/** `promise`, or the reason the hub closed the device's connection, whichever comes first. */
+export function whileConnected(device, promise) {
+  return Promise.race([promise, device.dropped]);
+}

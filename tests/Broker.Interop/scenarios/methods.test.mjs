@@ -1,0 +1,37 @@
+// Direct methods: `broker method invoke` on an SDK client's onDeviceMethod handler, and on a device that has gone.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { cli, cliJson } from '../lib/cli.mjs';
+import { connectNewDevice } from '../lib/device.mjs';
+import { useBroker } from '../lib/shared.mjs';
+
+let broker;
+before(async () => { broker = await useBroker(); });
+after(async () => { await broker?.stop(); });
+
+test('a direct method reaches the device handler and its answer comes back; a disconnected device gives 404103', { timeout: 120_000 }, async () => {
+  const { id, client } = await connectNewDevice(broker, 'method');
+  let closed = false;
+  try {
+    const requests = [];
+    client.onDeviceMethod('reboot', (request, response) => {
+      requests.push(request);
+      response.send(200, { ok: true, echo: request.payload }).catch((error) => requests.push(error));
+    });
+
+    // onDeviceMethod subscribes in the background; --connect-timeout waits for the subscription (IoT Hub's connectTimeoutInSeconds).
+    const answer = await cliJson(broker, ['method', 'invoke', id, 'reboot', '--payload', '{"delay":1}', '--connect-timeout', '20', '--timeout', '30']);
+    assert.deepEqual(answer, { status: 200, payload: { ok: true, echo: { delay: 1 } } });
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].methodName, 'reboot');
+    assert.deepEqual(requests[0].payload, { delay: 1 });
+
+    await client.close();
+    closed = true;
+    const offline = await cli(broker, ['method', 'invoke', id, 'reboot', '--payload', '{"delay":1}', '--timeout', '5']);
+    assert.equal(offline.code, 1, `exit code ${offline.code}, stdout: ${offline.stdout}`);
+    assert.match(offline.stderr, /404103/);
+  } finally {
+    if (!closed) await client.close();
+  }
+});
