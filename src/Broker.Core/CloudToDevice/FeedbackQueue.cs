@@ -180,6 +180,8 @@ public sealed class FeedbackQueue : IDisposable
                 return;
             }
 
+            // Batch what is due first, so the timer is re-armed only for a moment still to come.
+            FormDueBatches(_time.GetUtcNow());
             Rearm();
             Signal();
         }

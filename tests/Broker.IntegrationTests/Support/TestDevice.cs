@@ -38,6 +38,8 @@ internal sealed class TestDevice : IAsyncDisposable
         };
         var options = DeviceMqtt.Options(broker, deviceId, broker.CreateSasToken(deviceId, key), tls: false);
         options.CleanSession = cleanSession;
+        // No keep-alive: tests that move the broker's fake clock by minutes must not have the device timed out.
+        options.KeepAlivePeriod = TimeSpan.Zero;
         using var bound = new CancellationTokenSource(Bound);
         var result = await client.ConnectAsync(options, bound.Token);
         Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
