@@ -1,5 +1,8 @@
 using System.Net;
+using Broker.Core.CloudToDevice;
 using Broker.Core.Hub;
+using Broker.Core.Methods;
+using Broker.Core.Twins;
 using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Storage;
@@ -48,6 +51,8 @@ public sealed class ManagementServer : IAsyncLifetime
 
     public IHubStore Store => _store;
 
+    public IServiceProvider Services => _app.Services;
+
     public async Task InitializeAsync()
     {
         _store = FasterHubStore.Open(TestStores.SmallOptions(_directory.Path), null, Time);
@@ -62,6 +67,12 @@ public sealed class ManagementServer : IAsyncLifetime
         builder.Services.AddSingleton(Policies);
         builder.Services.AddSingleton<TimeProvider>(Time);
         builder.Services.AddSingleton<Broker.Core.Hub.ConnectionRegistry>();
+        var cloudToDevice = new CloudToDeviceOptions { FeedbackBatchDelay = TimeSpan.Zero };
+        builder.Services.AddSingleton(cloudToDevice);
+        builder.Services.AddSingleton(provider => new FeedbackQueue(_store, cloudToDevice, Time));
+        builder.Services.AddSingleton<Broker.Core.CloudToDevice.CloudToDeviceService>();
+        builder.Services.AddSingleton<MethodInvoker>();
+        builder.Services.AddSingleton(provider => new Broker.Core.Twins.TwinService(_store, Registry, provider.GetRequiredService<Broker.Core.Hub.ConnectionRegistry>(), Time));
         builder.Services.Configure<HubOptions>(o => o.HostName = HostName);
         builder.Services.AddBrokerManagement();
         _app = builder.Build();
