@@ -7,7 +7,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.Host.Cli;
 
-/// <summary><c>broker plugins list</c>: what the broker loads from its plug-ins folder, from where, at which version, and what fails.</summary>
+/// <summary>
+/// <c>broker plugins list</c>: what the broker loads (its built-in plug-ins and the operator's), from where, at which
+/// version, and what fails.
+/// </summary>
 internal sealed class PluginsCommand : Command
 {
     public PluginsCommand()
@@ -21,13 +24,14 @@ internal sealed class PluginsCommand : Command
             var settings = new BrokerServerSettings { ConfigFile = parse.GetValue(config)?.FullName };
             var configuration = new ConfigurationBuilder().AddBrokerSources(settings).Build();
             var folder = parse.GetValue(directory)?.FullName ?? BrokerPlugins.DirectoryOf(configuration);
-            var catalog = new PluginLoader(configuration, NullLoggerFactory.Instance).Inspect(folder);
+            var catalog = new PluginLoader(configuration, NullLoggerFactory.Instance).Inspect(folder, BrokerPlugins.BuiltIn());
             var output = parse.InvocationConfiguration.Output;
+            output.WriteLine($"built-in plug-ins folder: {catalog.BuiltInDirectory}");
             output.WriteLine($"plug-ins folder: {catalog.Directory}");
-            output.WriteLine($"{"NAME",-24} {"VERSION",-16} {"COLLECTIBLE",-11} ENTRY TYPE / FOLDER");
+            output.WriteLine($"{"NAME",-24} {"VERSION",-16} {"BUILT-IN",-8} {"COLLECTIBLE",-11} ENTRY TYPE / FOLDER");
             foreach (var plugin in catalog.Plugins)
             {
-                output.WriteLine($"{plugin.Name,-24} {plugin.Version,-16} {(plugin.Manifest.Collectible ? "yes" : "no"),-11} {plugin.Manifest.EntryType} ({plugin.Directory})");
+                output.WriteLine($"{plugin.Name,-24} {plugin.Version,-16} {(plugin.IsBuiltIn ? "yes" : "no"),-8} {(plugin.Manifest.Collectible ? "yes" : "no"),-11} {plugin.Manifest.EntryType} ({plugin.Directory})");
             }
 
             foreach (var failure in catalog.Failures)
