@@ -157,7 +157,14 @@ public sealed class BrokerServer : IAsyncDisposable
             _ = app.Services.GetRequiredService<IDeviceAuthenticator>();
             app.UseRouting();
             app.Use(ManagementListenerOnly.Guard(endpoints));
-            foreach (var contributor in app.Services.GetServices<IManagementEndpointContributor>())
+            var contributors = app.Services.GetServices<IManagementEndpointContributor>().ToList();
+            if (contributors.Count == 0)
+            {
+                // The built-in ManagementApi plug-in loaded but mapped nothing: the CLI would find no API to call.
+                throw new InvalidOperationException("The built-in ManagementApi plug-in registered no management endpoints.");
+            }
+
+            foreach (var contributor in contributors)
             {
                 // The management API (the ManagementApi plug-in's gRPC services) answers on the management listener only.
                 contributor.MapEndpoints(app).WithMetadata(ManagementListenerOnly.Instance);
