@@ -72,7 +72,10 @@ public sealed class AllowListSampleTests(PluginBuildFixture fixture, ITestOutput
             Settings = new Dictionary<string, string?> { ["Plugins:Directory"] = plugins.Path },
         });
         var catalog = broker.Services.GetRequiredService<PluginCatalog>();
-        Assert.Contains(catalog.Plugins, p => p.Name == Name);
+        // The operator's folder is elsewhere; the built-in plug-ins still come from plugins/ beside the broker.
+        Assert.Equal(["DeviceAuth", "ManagementApi", Name], catalog.Plugins.Select(p => p.Name));
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "plugins", "DeviceAuth"), catalog.Plugins[0].Directory);
+        Assert.Equal(folder, catalog.Plugins[2].Directory);
 
         // The device is not in the registry: only the plug-in can admit it.
         using var admitted = new MQTTnet.MqttClientFactory().CreateMqttClient();

@@ -132,7 +132,10 @@ public sealed class BrokerServer : IAsyncDisposable
             services.AddSingleton(policies);
             services.AddSingleton(provider => new IdentityRegistry(provider.GetRequiredService<IHubStore>(), time));
             // Plug-ins load before the host's container is built, so their services join it.
-            var plugins = new PluginLoader(configuration, loggerFactory).Load(BrokerPlugins.DirectoryOf(configuration));
+            // The built-in ones (device authentication, the management API) included: they are required, so a broken
+            // installation stops here with the missing plug-in's name.
+            var plugins = new PluginLoader(configuration, loggerFactory).Load(BrokerPlugins.DirectoryOf(configuration),
+                BrokerPlugins.BuiltIn(settings.BuiltInPluginsDirectory));
             foreach (var plugin in plugins.Plugins)
             {
                 HostLog.PluginLoaded(logger, plugin.Name, plugin.Version, plugin.Directory, plugin.Manifest.EntryType);
@@ -142,7 +145,8 @@ public sealed class BrokerServer : IAsyncDisposable
             services.AddSingleton(plugins);
             services.AddSingleton<IDeviceAuthenticator>(provider => new PluginChainAuthenticator(
                 provider.GetServices<IDeviceAuthenticationProvider>(),
-                new DeviceAuthenticator(hub.HostName, provider.GetRequiredService<IdentityRegistry>(), policies, time),
+                // The DeviceAuth plug-in's SAS / X.509 authenticator decides when no provider does.
+                provider.GetRequiredKeyedService<IDeviceAuthenticator>(DeviceAuthenticatorKeys.BuiltIn),
                 hub.HostName,
                 loggerFactory.CreateLogger("Broker.Host.Plugins")));
             services.AddSingleton<ConnectionRegistry>();
@@ -161,14 +165,27 @@ public sealed class BrokerServer : IAsyncDisposable
             services.AddSingleton<IotHubHubServices>();
             services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
             services.AddMqttServer<IotHubMqttConnectPolicy>();
-            services.AddBrokerManagement();
             settings.ConfigureServices?.Invoke(services);
             builder.WebHost.ConfigureKestrel(listeners.Configure);
 
             app = builder.Build();
+            // Resolved now, so a built-in plug-in that registered nothing fails startup rather than the first CONNECT.
+            _ = app.Services.GetRequiredService<IDeviceAuthenticator>();
             app.UseRouting();
             app.Use(ManagementListenerOnly.Guard(endpoints));
-            app.MapBrokerManagement().WithMetadata(ManagementListenerOnly.Instance);
+            var contributors = app.Services.GetServices<IManagementEndpointContributor>().ToList();
+            if (contributors.Count == 0)
+            {
+                // The built-in ManagementApi plug-in loaded but mapped nothing: the CLI would find no API to call.
+                throw new InvalidOperationException("The built-in ManagementApi plug-in registered no management endpoints.");
+            }
+
+            foreach (var contributor in contributors)
+            {
+                // The management API (the ManagementApi plug-in's gRPC services) answers on the management listener only.
+                contributor.MapEndpoints(app).WithMetadata(ManagementListenerOnly.Instance);
+            }
+
             if (listeners.WillOpen(BrokerListener.Management))
             {
                 // The CLI on this machine reads it (mode 600) to call the management API without flags.

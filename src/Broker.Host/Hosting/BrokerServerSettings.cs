@@ -24,6 +24,13 @@ public sealed class BrokerServerSettings
     /// <summary>Replaces the console logging (tests route logs to their output); null keeps the console.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
+    /// <summary>
+    /// The folder that holds the built-in plug-ins (DeviceAuth, ManagementApi); null means <c>plugins/</c> beside the
+    /// executable, where build and publish put them. Not a configuration key: the built-in plug-ins belong to the
+    /// installation, and a test points this elsewhere to prove what a broken installation does.
+    /// </summary>
+    public string? BuiltInPluginsDirectory { get; init; }
+
     /// <summary>Runs after the broker's own registrations, so a test can add or replace services.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 }

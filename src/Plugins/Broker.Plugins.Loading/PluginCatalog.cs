@@ -16,16 +16,20 @@ public sealed class PluginCatalog
     private readonly ILogger _logger;
     private bool _servicesConfigured;
 
-    internal PluginCatalog(string directory, ILogger logger)
+    internal PluginCatalog(string directory, string? builtInDirectory, ILogger logger)
     {
         Directory = directory;
+        BuiltInDirectory = builtInDirectory;
         _logger = logger;
     }
 
-    /// <summary>The full path of the plug-ins directory.</summary>
+    /// <summary>The full path of the (operator's) plug-ins directory.</summary>
     public string Directory { get; }
 
-    /// <summary>The loaded plug-ins, by name; unloaded ones leave the list.</summary>
+    /// <summary>The full path of the folder the built-in plug-ins come from; null when there are none.</summary>
+    public string? BuiltInDirectory { get; }
+
+    /// <summary>The loaded plug-ins in load order (the built-in ones, then the others by name); unloaded ones leave the list.</summary>
     public IReadOnlyList<PluginHandle> Plugins
     {
         get

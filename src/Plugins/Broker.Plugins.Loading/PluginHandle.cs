@@ -13,13 +13,14 @@ public sealed class PluginHandle
     private IBrokerPlugin? _plugin;
     private WeakReference? _unloaded;
 
-    internal PluginHandle(PluginContext context, PluginManifest manifest, string assemblyPath, bool required,
+    internal PluginHandle(PluginContext context, PluginManifest manifest, string assemblyPath, bool required, bool builtIn,
         PluginLoadContext loadContext, Assembly assembly, IBrokerPlugin plugin, ILogger logger, Action<PluginHandle> onUnloaded)
     {
         Context = context;
         Manifest = manifest;
         AssemblyPath = assemblyPath;
         IsRequired = required;
+        IsBuiltIn = builtIn;
         _loadContext = loadContext;
         _assembly = assembly;
         _plugin = plugin;
@@ -50,6 +51,9 @@ public sealed class PluginHandle
 
     /// <summary>Whether startup fails when the plug-in fails (<c>Plugins:&lt;Name&gt;:Required</c>, by default <c>Plugins:FailOnError</c>).</summary>
     public bool IsRequired { get; }
+
+    /// <summary>Whether the plug-in is one of the broker's own (<see cref="BuiltInPlugins"/>).</summary>
+    public bool IsBuiltIn { get; }
 
     /// <summary>Whether the plug-in can be unloaded.</summary>
     public bool IsCollectible => Manifest.Collectible;

@@ -5,16 +5,21 @@ namespace Broker.Plugins.Loading;
 
 /// <summary>
 /// One plug-in's assemblies: its own dependencies from its folder (resolved through its <c>.deps.json</c>),
-/// everything in <see cref="SharedAssemblies"/> from the host.
+/// everything in <see cref="SharedAssemblies"/> from the host, and with <c>shareHostAssemblies</c> every
+/// assembly the host ships.
 /// </summary>
 internal sealed class PluginLoadContext : AssemblyLoadContext
 {
     private readonly AssemblyDependencyResolver _resolver;
+    private readonly bool _shareHostAssemblies;
+    private readonly string _mainAssemblyName;
 
-    public PluginLoadContext(string pluginName, string mainAssemblyPath, bool collectible)
+    public PluginLoadContext(string pluginName, string mainAssemblyPath, bool collectible, bool shareHostAssemblies)
         : base("Plugin:" + pluginName, collectible)
     {
         _resolver = new AssemblyDependencyResolver(mainAssemblyPath);
+        _shareHostAssemblies = shareHostAssemblies;
+        _mainAssemblyName = Path.GetFileNameWithoutExtension(mainAssemblyPath);
     }
 
     protected override Assembly? Load(AssemblyName assemblyName)
@@ -40,6 +45,13 @@ internal sealed class PluginLoadContext : AssemblyLoadContext
         else if (SharedAssemblies.IsFramework(name))
         {
             return null;
+        }
+        else if (_shareHostAssemblies && SharedAssemblies.IsHostShipped(name)
+            && !string.Equals(name, _mainAssemblyName, StringComparison.OrdinalIgnoreCase))
+        {
+            // A built-in plug-in exchanges the host's own types (its registry, its web stack): one copy, the host's,
+            // even if the plug-in's folder holds another. The plug-in's own assembly is always the plug-in's.
+            return Default.LoadFromAssemblyName(new AssemblyName(name));
         }
 
         string? path = _resolver.ResolveAssemblyToPath(assemblyName);

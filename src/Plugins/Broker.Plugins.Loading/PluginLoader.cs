@@ -45,29 +45,58 @@ public sealed class PluginLoader
     /// <returns>The loaded, failed and disabled plug-ins.</returns>
     /// <exception cref="PluginLoadException">A required plug-in failed; the first one in name order.</exception>
     /// <exception cref="InvalidDataException"><c>Plugins:FailOnError</c> is not <c>true</c> or <c>false</c>.</exception>
-    public PluginCatalog Load(string directory)
+    public PluginCatalog Load(string directory) => Load(directory, null);
+
+    /// <summary>
+    /// Loads the built-in plug-ins, then every enabled plug-in in <paramref name="directory"/> (a missing directory
+    /// means no plug-ins of the operator's).
+    /// </summary>
+    /// <param name="directory">The operator's plug-ins directory, with one folder per plug-in.</param>
+    /// <param name="builtIn">The broker's own plug-ins, which must all load; null when there are none.</param>
+    /// <returns>The loaded, failed and disabled plug-ins.</returns>
+    /// <exception cref="PluginLoadException">A required plug-in failed; the first one in load order.</exception>
+    /// <exception cref="InvalidDataException"><c>Plugins:FailOnError</c> is not <c>true</c> or <c>false</c>.</exception>
+    public PluginCatalog Load(string directory, BuiltInPlugins? builtIn)
     {
-        var catalog = LoadAll(directory);
+        var catalog = LoadAll(directory, builtIn);
         var stop = catalog.Failures.FirstOrDefault(failure => failure.IsRequired);
         return stop is null ? catalog : throw stop;
     }
 
     /// <summary>
-    /// Loads like <see cref="Load"/> but never throws for a plug-in, so every failure, required or not, can be
+    /// Loads like <see cref="Load(string)"/> but never throws for a plug-in, so every failure, required or not, can be
     /// shown (<c>broker plugins list</c>).
     /// </summary>
     /// <param name="directory">The plug-ins directory, with one folder per plug-in.</param>
     /// <returns>The loaded, failed and disabled plug-ins.</returns>
     /// <exception cref="InvalidDataException"><c>Plugins:FailOnError</c> is not <c>true</c> or <c>false</c>.</exception>
-    public PluginCatalog Inspect(string directory) => LoadAll(directory);
+    public PluginCatalog Inspect(string directory) => Inspect(directory, null);
 
-    private PluginCatalog LoadAll(string directory)
+    /// <summary>Loads like <see cref="Load(string, BuiltInPlugins)"/> but never throws for a plug-in (<c>broker plugins list</c>).</summary>
+    /// <param name="directory">The operator's plug-ins directory, with one folder per plug-in.</param>
+    /// <param name="builtIn">The broker's own plug-ins; null when there are none.</param>
+    /// <returns>The loaded, failed and disabled plug-ins.</returns>
+    /// <exception cref="InvalidDataException"><c>Plugins:FailOnError</c> is not <c>true</c> or <c>false</c>.</exception>
+    public PluginCatalog Inspect(string directory, BuiltInPlugins? builtIn) => LoadAll(directory, builtIn);
+
+    private PluginCatalog LoadAll(string directory, BuiltInPlugins? builtIn)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         string root = Path.GetFullPath(directory);
-        var catalog = new PluginCatalog(root, _logger);
+        var catalog = new PluginCatalog(root, builtIn?.Directory, _logger);
         bool failOnError = ReadBool(_section, "FailOnError", true)
             ?? throw new InvalidDataException($"{SectionName}:FailOnError must be true or false; it is '{_section["FailOnError"]}'.");
+
+        var found = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (builtIn is not null)
+        {
+            // The broker's own plug-ins first: the operator's see their services (TryAdd does not override them).
+            foreach (string name in builtIn.Names)
+            {
+                found.Add(name);
+                LoadBuiltIn(catalog, name, builtIn.Directory);
+            }
+        }
 
         string[] folders = [];
         if (System.IO.Directory.Exists(root))
@@ -79,10 +108,24 @@ public sealed class PluginLoader
             PluginLog.NoDirectory(_logger, root);
         }
 
-        var found = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        bool sameAsBuiltIn = builtIn is not null && string.Equals(Path.TrimEndingDirectorySeparator(root),
+            Path.TrimEndingDirectorySeparator(builtIn.Directory), StringComparison.Ordinal);
         foreach (string folder in folders)
         {
             string name = Path.GetFileName(folder);
+            if (builtIn is not null && builtIn.Contains(name))
+            {
+                if (!sameAsBuiltIn)
+                {
+                    // Two plug-ins of one name would share a configuration section and a log name.
+                    catalog.Fail(new PluginLoadException(name, folder, PluginLoadFailureReason.InvalidName,
+                        $"'{name}' is a built-in plug-in's name (loaded from {builtIn.Directory}); rename the folder.",
+                        ReadBool(_section.GetSection(name), "Required", failOnError) ?? failOnError, null));
+                }
+
+                continue;
+            }
+
             found.Add(name);
             LoadOne(catalog, name, folder, failOnError);
         }
@@ -99,6 +142,29 @@ public sealed class PluginLoader
         }
 
         return catalog;
+    }
+
+    private void LoadBuiltIn(PluginCatalog catalog, string name, string builtInDirectory)
+    {
+        string folder = Path.Combine(builtInDirectory, name);
+        var section = _section.GetSection(name);
+        if (ReadBool(section, "Enabled", true) != true || ReadBool(section, "Required", true) != true)
+        {
+            catalog.Fail(new PluginLoadException(name, folder, PluginLoadFailureReason.ConfigurationInvalid,
+                $"{name} is built into the broker: it is always required, so {SectionName}:{name}:Enabled and {SectionName}:{name}:Required may only be true.",
+                true, null));
+            return;
+        }
+
+        if (!System.IO.Directory.Exists(folder))
+        {
+            catalog.Fail(new PluginLoadException(name, folder, PluginLoadFailureReason.NotFound,
+                $"the built-in plug-in {name} is missing: there is no folder {name} in {builtInDirectory}. The broker's installation is incomplete; publish or install it again.",
+                true, null));
+            return;
+        }
+
+        Add(catalog, name, folder, section, required: true, builtIn: true);
     }
 
     private void LoadOne(PluginCatalog catalog, string name, string folder, bool failOnError)
@@ -130,9 +196,14 @@ public sealed class PluginLoader
             return;
         }
 
+        Add(catalog, name, folder, section, isRequired, builtIn: false);
+    }
+
+    private void Add(PluginCatalog catalog, string name, string folder, IConfigurationSection section, bool required, bool builtIn)
+    {
         try
         {
-            var handle = Load(catalog, name, folder, section, isRequired);
+            var handle = Load(catalog, name, folder, section, required, builtIn);
             catalog.AddLoaded(handle);
             PluginLog.Loaded(_logger, name, handle.Version, folder, handle.Manifest.EntryType, handle.IsCollectible);
         }
@@ -142,7 +213,7 @@ public sealed class PluginLoader
         }
     }
 
-    private PluginHandle Load(PluginCatalog catalog, string name, string folder, IConfigurationSection section, bool required)
+    private PluginHandle Load(PluginCatalog catalog, string name, string folder, IConfigurationSection section, bool required, bool builtIn)
     {
         PluginLoadException Failure(PluginLoadFailureReason reason, string detail, Exception? inner = null) =>
             new(name, folder, reason, detail, required, inner);
@@ -170,7 +241,7 @@ public sealed class PluginLoader
         PluginLoadContext loadContext;
         try
         {
-            loadContext = new PluginLoadContext(name, assemblyPath, manifest.Collectible);
+            loadContext = new PluginLoadContext(name, assemblyPath, manifest.Collectible, manifest.ShareHostAssemblies);
         }
         catch (InvalidOperationException ex)
         {
@@ -203,7 +274,7 @@ public sealed class PluginLoader
                 Configuration = section,
                 ContractVersion = SharedAssemblies.ContractVersion,
             };
-            return new PluginHandle(context, manifest, assemblyPath, required, loadContext, assembly, plugin, _logger, catalog.Remove);
+            return new PluginHandle(context, manifest, assemblyPath, required, builtIn, loadContext, assembly, plugin, _logger, catalog.Remove);
         }
         catch when (manifest.Collectible)
         {

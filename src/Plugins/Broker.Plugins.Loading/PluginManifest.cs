@@ -17,4 +17,11 @@ public sealed record PluginManifest
 
     /// <summary>Whether the plug-in's load context is collectible, so the plug-in can be unloaded.</summary>
     public bool Collectible { get; init; }
+
+    /// <summary>
+    /// Whether the plug-in takes every assembly the host ships (its own and its dependencies, not just the contract
+    /// and the shared frameworks) from the host, so the host's internal types are the plug-in's. For plug-ins built
+    /// with the broker (the built-in ones); the host's internal types carry no compatibility promise.
+    /// </summary>
+    public bool ShareHostAssemblies { get; init; }
 }

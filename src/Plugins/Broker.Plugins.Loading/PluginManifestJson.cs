@@ -10,4 +10,6 @@ internal sealed class PluginManifestJson
     public string? MinimumContractVersion { get; set; }
 
     public bool? Collectible { get; set; }
+
+    public bool? ShareHostAssemblies { get; set; }
 }

@@ -87,6 +87,7 @@ internal static class PluginManifestReader
             AssemblyFileName = assemblyFile,
             MinimumContractVersion = minimum,
             Collectible = json.Collectible ?? false,
+            ShareHostAssemblies = json.ShareHostAssemblies ?? false,
         };
         return null;
     }

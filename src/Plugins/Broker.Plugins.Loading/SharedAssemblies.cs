@@ -14,6 +14,7 @@ internal static class SharedAssemblies
     public const string ContractAssemblyName = "Broker.Plugins.Abstractions";
 
     private static readonly Lazy<HashSet<string>> Framework = new(ReadFramework);
+    private static readonly Lazy<HashSet<string>> HostShipped = new(ReadHostShipped);
 
     /// <summary>Assemblies the host provides when it has them; a plug-in's copies are never loaded then.</summary>
     public static bool IsHostPreferred(string name) =>
@@ -24,6 +25,24 @@ internal static class SharedAssemblies
 
     /// <summary>Whether the assembly belongs to a shared framework the host runs on (Microsoft.NETCore.App, Microsoft.AspNetCore.App…).</summary>
     public static bool IsFramework(string name) => Framework.Value.Contains(name);
+
+    /// <summary>
+    /// Whether the host ships the assembly: it is on the host's trusted platform assemblies list, which holds the
+    /// shared frameworks and every assembly of the host's own <c>.deps.json</c>.
+    /// </summary>
+    public static bool IsHostShipped(string name) => HostShipped.Value.Contains(name);
+
+    private static HashSet<string> ReadHostShipped()
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        string trusted = AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "";
+        foreach (string path in trusted.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            names.Add(Path.GetFileNameWithoutExtension(path));
+        }
+
+        return names;
+    }
 
     private static HashSet<string> ReadFramework()
     {

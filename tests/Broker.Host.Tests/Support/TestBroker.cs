@@ -127,6 +127,7 @@ public sealed class TestBroker : IAsyncDisposable
                 }
             },
             ConfigureServices = options.ConfigureServices,
+            BuiltInPluginsDirectory = options.BuiltInPluginsDirectory,
         };
     }
 

@@ -30,6 +30,9 @@ public sealed class TestBrokerOptions
     /// <summary>The hub's clock (default the system clock).</summary>
     public TimeProvider? Time { get; init; }
 
+    /// <summary>The folder of the built-in plug-ins; null uses <c>plugins/</c> beside the test assembly, where the build puts them.</summary>
+    public string? BuiltInPluginsDirectory { get; init; }
+
     /// <summary>Adds or replaces services after the broker's own registrations.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 }

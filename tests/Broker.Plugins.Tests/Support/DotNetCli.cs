@@ -8,7 +8,17 @@ internal static class DotNetCli
 {
     public static async Task<string> RunAsync(string workingDirectory, TimeSpan timeout, params string[] arguments)
     {
-        var start = new ProcessStartInfo(DotNetPath(), arguments)
+        var (exitCode, output, elapsed) = await RunProcessAsync(DotNetPath(), workingDirectory, timeout, new Dictionary<string, string>(), arguments);
+        return exitCode == 0
+            ? output
+            : throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} exited with {exitCode} after {elapsed}:\n{Tail(output)}");
+    }
+
+    /// <summary>Runs a program to its end (killed, and failing the test, at <paramref name="timeout"/>); its exit code and its output and errors interleaved.</summary>
+    public static async Task<(int ExitCode, string Output, TimeSpan Elapsed)> RunProcessAsync(string fileName, string workingDirectory, TimeSpan timeout,
+        IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(fileName, arguments)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -28,6 +38,10 @@ internal static class DotNetCli
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
@@ -46,17 +60,12 @@ internal static class DotNetCli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} did not finish within {timeout}:\n{Tail(output)}");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode} after {started.Elapsed}:\n{Tail(output)}");
+            throw new InvalidOperationException($"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} did not finish within {timeout}:\n{Tail(Snapshot(output))}");
         }
 
         lock (output)
         {
-            return output.ToString();
+            return (process.ExitCode, output.ToString(), started.Elapsed);
         }
     }
 
@@ -85,12 +94,17 @@ internal static class DotNetCli
         }
     }
 
-    private static string Tail(StringBuilder output)
+    private static string Snapshot(StringBuilder output)
     {
         lock (output)
         {
-            const int Keep = 8000;
-            return output.Length <= Keep ? output.ToString() : output.ToString(output.Length - Keep, Keep);
+            return output.ToString();
         }
+    }
+
+    private static string Tail(string output)
+    {
+        const int Keep = 8000;
+        return output.Length <= Keep ? output : output[^Keep..];
     }
 }

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Broker.Management;
 
-/// <summary>Registers the management gRPC API.</summary>
+/// <summary>Registers the management gRPC API (the ManagementApi plug-in does, and the management tests host it directly).</summary>
 public static class ManagementServiceCollectionExtensions
 {
     /// <summary>
