@@ -180,6 +180,8 @@ public sealed class FeedbackQueue : IDisposable
                 return;
             }
 
+            // Batch what is due now: left unbatched, a due record would re-arm the timer at once, forever.
+            FormDueBatches(_time.GetUtcNow());
             Rearm();
             Signal();
         }
