@@ -460,7 +460,13 @@ public sealed class CloudToDeviceService : IDisposable
 
     private static void Validate(CloudToDeviceRequest request)
     {
+        // IoT Hub's size: body, system-property values, application-property names and values.
         long size = request.Body.Length;
+        foreach (var value in (ReadOnlySpan<string?>)[request.MessageId, request.CorrelationId, request.UserId, request.ContentType, request.ContentEncoding])
+        {
+            size += value is null ? 0 : Encoding.UTF8.GetByteCount(value);
+        }
+
         foreach (var (name, value) in request.Properties)
         {
             size += Encoding.UTF8.GetByteCount(name) + (value is null ? 0 : Encoding.UTF8.GetByteCount(value));

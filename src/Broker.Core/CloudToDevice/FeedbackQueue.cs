@@ -180,7 +180,7 @@ public sealed class FeedbackQueue : IDisposable
                 return;
             }
 
-            // Batch what is due first, so the timer is re-armed only for a moment still to come.
+            // Batch what is due now: left unbatched, a due record would re-arm the timer at once, forever.
             FormDueBatches(_time.GetUtcNow());
             Rearm();
             Signal();
