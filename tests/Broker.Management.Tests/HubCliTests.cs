@@ -27,14 +27,14 @@ public sealed class HubCliTests(ManagementServer server) : IClassFixture<Managem
     {
         var id = await CreateDeviceAsync();
 
-        var result = await RunAsync("c2d", "send", id, "hello", "--property", "k=v=w", "--message-id", "cli-m1", "--ack", "full", "--ttl", "120");
+        var result = await RunAsync("c2d", "send", id, "hello", "--property", "k=v+w", "--message-id", "cli-m1", "--ack", "full", "--ttl", "120");
 
         AssertSucceeded(result);
         Assert.Equal("cli-m1", result.Output.Trim());
         var queues = Queues();
         Assert.Equal(1, queues.PendingCount(id));
         Assert.True(queues.TryLockNext(id, this, out var delivery));
-        Assert.Equal("v=w", delivery.Message.Properties["k"]);
+        Assert.Equal("v+w", delivery.Message.Properties["k"]);
         Assert.Equal(FeedbackMode.Full, delivery.Message.Ack);
         Assert.Equal(TimeSpan.FromSeconds(120), delivery.Message.ExpiryTime - delivery.Message.EnqueuedTime);
     }

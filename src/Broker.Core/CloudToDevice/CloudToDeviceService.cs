@@ -25,6 +25,13 @@ namespace Broker.Core.CloudToDevice;
 /// </remarks>
 public sealed class CloudToDeviceService : IDisposable
 {
+    // Stored JSON keeps the allowed property characters (& ' + `) as they are instead of escaping each to six
+    // bytes, so a message within IoT Hub's 64 KB always fits in one state-log record.
+    private static readonly CloudToDeviceJsonContext StorageJson = new(new JsonSerializerOptions(CloudToDeviceJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     private readonly IHubStore _store;
     private readonly IdentityRegistry _identities;
     private readonly ConnectionRegistry _connections;
@@ -125,7 +132,16 @@ public sealed class CloudToDeviceService : IDisposable
                 Properties = new Dictionary<string, string?>(request.Properties, StringComparer.Ordinal),
                 Body = request.Body.ToArray(),
             };
-            address = Write(partition.State, message);
+            try
+            {
+                address = Write(partition.State, message);
+            }
+            catch (ArgumentException ex)
+            {
+                // The store refuses a record larger than its log page (the message is not stored).
+                throw new IotHubException(IotHubErrorCode.MessageTooLarge, $"The message is too large to store: {ex.Message}", ex);
+            }
+
             queue.Entries.Add(new Entry(message));
             _deadlines.Schedule(deviceId, message.ExpiryTime);
         }
@@ -483,10 +499,38 @@ public sealed class CloudToDeviceService : IDisposable
             throw IotHubErrors.ArgumentInvalid($"The time to live {ttl} is outside (0, 2 days].");
         }
 
+        foreach (var (name, value) in request.Properties)
+        {
+            if (!IsValidPropertyText(name) || (value is not null && !IsValidPropertyText(value)))
+            {
+                throw IotHubErrors.ArgumentInvalid(
+                    $"Application property '{name}' is not allowed: names and values are ASCII letters, digits and ! # $ % & ' * + - . ^ _ ` | ~.");
+            }
+        }
+
         if (request.MessageId is { } messageId && !IsValidMessageId(messageId))
         {
             throw IotHubErrors.ArgumentInvalid("A message id has at most 128 characters: letters, digits and - : . + % _ # * ? ! ( ) , = @ ; $ '.");
         }
+    }
+
+    // IoT Hub's character set for cloud-to-device property names and values.
+    private static bool IsValidPropertyText(string text)
+    {
+        if (text.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (char c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && "!#$%&'*+-.^_`|~".IndexOf(c, StringComparison.Ordinal) < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsValidMessageId(string id)
@@ -522,7 +566,7 @@ public sealed class CloudToDeviceService : IDisposable
 
     private static long Write(IStateStore state, StoredCloudToDeviceMessage message)
         => state.Upsert(StateRecordKind.CloudToDeviceMessage, KeyOf(message.DeviceId, message.SequenceNumber),
-            JsonSerializer.SerializeToUtf8Bytes(message, CloudToDeviceJsonContext.Default.StoredCloudToDeviceMessage));
+            JsonSerializer.SerializeToUtf8Bytes(message, StorageJson.StoredCloudToDeviceMessage));
 
     private static StoredCloudToDeviceMessage? Read(IStateStore state, string deviceId, long sequence)
     {

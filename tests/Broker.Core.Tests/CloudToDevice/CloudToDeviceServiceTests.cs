@@ -156,6 +156,38 @@ public sealed class CloudToDeviceServiceTests
         }).AsTask());
     }
 
+    [Theory]
+    [InlineData("a b", "1")]
+    [InlineData("path", "a/b")]
+    [InlineData("k", "x=y")]
+    [InlineData("temp", "\u00b0C")]
+    [InlineData("", "1")]
+    public async Task Send_ApplicationPropertyOutsideIotHubsCharacterSet_Fails400004(string name, string value)
+    {
+        await using var h = await CreateAsync(null, Dev);
+        await ThrowsIotHubAsync(IotHubErrorCode.ArgumentInvalid, () => h.Service.SendAsync(Dev, new CloudToDeviceRequest
+        {
+            Body = "x"u8.ToArray(),
+            Properties = new Dictionary<string, string?> { [name] = value },
+        }).AsTask());
+        Assert.Equal(0, h.Service.PendingCount(Dev));
+    }
+
+    [Fact]
+    public async Task Send_PropertiesOfCharactersJsonWouldEscape_StillFitInTheStoreAtTheSizeLimit()
+    {
+        // 60 KB of '&' would be 360 KB with JSON's HTML escaping (\u0026), more than a state-log page.
+        await using var h = await CreateAsync(null, largePages: true, Dev);
+        var value = new string('&', 60 * 1024);
+        await h.Service.SendAsync(Dev, new CloudToDeviceRequest
+        {
+            Body = new byte[1024],
+            Properties = new Dictionary<string, string?> { ["amp"] = value },
+        });
+
+        Assert.Equal(value, h.LockNext(Dev, Owner).Message.Properties["amp"]);
+    }
+
     public static TheoryData<string> SystemProperties => new() { "messageId", "correlationId", "userId", "contentType", "contentEncoding" };
 
     [Theory]

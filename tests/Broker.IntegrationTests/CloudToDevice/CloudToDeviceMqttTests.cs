@@ -42,7 +42,7 @@ public sealed class CloudToDeviceMqttTests : IAsyncLifetime
         await using var device = await ConnectAsync("c2d-basic");
         await device.SubscribeCloudToDeviceAsync();
 
-        await SendAsync(device.DeviceId, "hello device", messageId: "m-1", ack: "full", ("temp unit", "°C"), ("path", "a/b&c=d"));
+        await SendAsync(device.DeviceId, "hello device", messageId: "m-1", ack: "full", ("unit", "deg'C"), ("expr", "a&b+c%d$e"));
 
         var received = await device.ReceiveAsync();
         var topic = received.ApplicationMessage.Topic;
@@ -52,8 +52,8 @@ public sealed class CloudToDeviceMqttTests : IAsyncLifetime
         Assert.DoesNotContain('+', bag);
         Assert.Contains("%24.mid=m-1", bag, StringComparison.Ordinal);
         Assert.Contains("%24.to=%2Fdevices%2Fc2d-basic%2Fmessages%2FdeviceBound", bag, StringComparison.Ordinal);
-        Assert.Contains("temp%20unit=%C2%B0C", bag, StringComparison.Ordinal);
-        Assert.Contains("path=a%2Fb%26c%3Dd", bag, StringComparison.Ordinal);
+        Assert.Contains("unit=deg%27C", bag, StringComparison.Ordinal);
+        Assert.Contains("expr=a%26b%2Bc%25d%24e", bag, StringComparison.Ordinal);
         Assert.Equal("hello device", Encoding.UTF8.GetString(received.ApplicationMessage.Payload));
         Assert.Equal(MqttQualityOfServiceLevel.AtLeastOnce, received.ApplicationMessage.QualityOfServiceLevel);
 
