@@ -265,7 +265,7 @@ public ref struct AmqpWriter
     }
 
     /// <summary>Writes a decimal32, decimal64 or decimal128 from its raw 4, 8 or 16 bytes.</summary>
-    public void WriteDecimal(ReadOnlySpan<byte> raw)
+    public void WriteDecimal(scoped ReadOnlySpan<byte> raw)
     {
         byte code = raw.Length switch
         {
@@ -318,10 +318,10 @@ public ref struct AmqpWriter
         Advance(17);
     }
 
-    public void WriteBinary(ReadOnlySpan<byte> value) => WriteVariable(AmqpFormatCode.Binary8, AmqpFormatCode.Binary32, value);
+    public void WriteBinary(scoped ReadOnlySpan<byte> value) => WriteVariable(AmqpFormatCode.Binary8, AmqpFormatCode.Binary32, value);
 
     /// <summary>Writes a string from UTF-8 bytes.</summary>
-    public void WriteString(ReadOnlySpan<byte> utf8) => WriteVariable(AmqpFormatCode.String8, AmqpFormatCode.String32, utf8);
+    public void WriteString(scoped ReadOnlySpan<byte> utf8) => WriteVariable(AmqpFormatCode.String8, AmqpFormatCode.String32, utf8);
 
     /// <summary>Writes a string, encoding it as UTF-8 in place.</summary>
     public void WriteString(string value)
@@ -344,10 +344,10 @@ public ref struct AmqpWriter
     }
 
     /// <summary>Writes a symbol from ASCII bytes.</summary>
-    public void WriteSymbol(ReadOnlySpan<byte> ascii) => WriteVariable(AmqpFormatCode.Symbol8, AmqpFormatCode.Symbol32, ascii);
+    public void WriteSymbol(scoped ReadOnlySpan<byte> ascii) => WriteVariable(AmqpFormatCode.Symbol8, AmqpFormatCode.Symbol32, ascii);
 
     /// <summary>Writes a string field, or null when <paramref name="utf8"/> is empty.</summary>
-    public void WriteStringOrNull(ReadOnlySpan<byte> utf8)
+    public void WriteStringOrNull(scoped ReadOnlySpan<byte> utf8)
     {
         if (utf8.IsEmpty)
         {
@@ -360,7 +360,7 @@ public ref struct AmqpWriter
     }
 
     /// <summary>Writes a symbol field, or null when <paramref name="ascii"/> is empty.</summary>
-    public void WriteSymbolOrNull(ReadOnlySpan<byte> ascii)
+    public void WriteSymbolOrNull(scoped ReadOnlySpan<byte> ascii)
     {
         if (ascii.IsEmpty)
         {
@@ -373,7 +373,7 @@ public ref struct AmqpWriter
     }
 
     /// <summary>Writes a binary field, or null when <paramref name="value"/> is empty.</summary>
-    public void WriteBinaryOrNull(ReadOnlySpan<byte> value)
+    public void WriteBinaryOrNull(scoped ReadOnlySpan<byte> value)
     {
         if (value.IsEmpty)
         {
@@ -389,7 +389,7 @@ public ref struct AmqpWriter
     /// Writes one already encoded value as it is (a field kept from a decoded frame, a pre-encoded map...); an empty
     /// span writes null. The bytes are trusted to be exactly one value.
     /// </summary>
-    public void WriteEncoded(ReadOnlySpan<byte> encoded)
+    public void WriteEncoded(scoped ReadOnlySpan<byte> encoded)
     {
         if (encoded.IsEmpty)
         {
@@ -421,7 +421,7 @@ public ref struct AmqpWriter
     }
 
     /// <summary>Writes the constructor of a described value with a symbolic descriptor.</summary>
-    public void WriteDescriptor(ReadOnlySpan<byte> symbol)
+    public void WriteDescriptor(scoped ReadOnlySpan<byte> symbol)
     {
         // Written without Advance: the descriptor is not an element of the enclosing compound.
         int header = symbol.Length <= byte.MaxValue ? 2 : 5;
@@ -536,7 +536,7 @@ public ref struct AmqpWriter
         EndArray(start, symbols.Length);
     }
 
-    public void WriteUIntArray(ReadOnlySpan<uint> values)
+    public void WriteUIntArray(scoped ReadOnlySpan<uint> values)
     {
         int start = BeginArray(AmqpFormatCode.UInt, values.Length * 4);
         foreach (uint value in values)
@@ -548,7 +548,7 @@ public ref struct AmqpWriter
         EndArray(start, values.Length);
     }
 
-    public void WriteULongArray(ReadOnlySpan<ulong> values)
+    public void WriteULongArray(scoped ReadOnlySpan<ulong> values)
     {
         int start = BeginArray(AmqpFormatCode.ULong, values.Length * 8);
         foreach (ulong value in values)
@@ -560,7 +560,7 @@ public ref struct AmqpWriter
         EndArray(start, values.Length);
     }
 
-    public void WriteIntArray(ReadOnlySpan<int> values)
+    public void WriteIntArray(scoped ReadOnlySpan<int> values)
     {
         int start = BeginArray(AmqpFormatCode.Int, values.Length * 4);
         foreach (int value in values)
@@ -572,7 +572,7 @@ public ref struct AmqpWriter
         EndArray(start, values.Length);
     }
 
-    public void WriteLongArray(ReadOnlySpan<long> values)
+    public void WriteLongArray(scoped ReadOnlySpan<long> values)
     {
         int start = BeginArray(AmqpFormatCode.Long, values.Length * 8);
         foreach (long value in values)
@@ -584,7 +584,7 @@ public ref struct AmqpWriter
         EndArray(start, values.Length);
     }
 
-    public void WriteUuidArray(ReadOnlySpan<Guid> values)
+    public void WriteUuidArray(scoped ReadOnlySpan<Guid> values)
     {
         int start = BeginArray(AmqpFormatCode.Uuid, values.Length * 16);
         foreach (Guid value in values)
@@ -687,7 +687,7 @@ public ref struct AmqpWriter
         return _stack[--_depth];
     }
 
-    private void WriteVariable(byte code8, byte code32, ReadOnlySpan<byte> value)
+    private void WriteVariable(byte code8, byte code32, scoped ReadOnlySpan<byte> value)
     {
         int header = value.Length <= byte.MaxValue ? 2 : 5;
         Span<byte> span = Ensure(header + value.Length);
