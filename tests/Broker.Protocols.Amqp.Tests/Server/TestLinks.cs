@@ -24,6 +24,14 @@ internal sealed class TestLinks : IAmqpLinkHandler
     public ValueTask<AmqpLinkDecision> OnAttachAsync(AmqpLink link, CancellationToken cancellationToken)
     {
         string? address = link.Role == AmqpRole.Receiver ? link.TargetAddress : link.SourceAddress;
+        if (address == "manual" && link.Role == AmqpRole.Receiver)
+        {
+            // The application grants credit itself: one message, then none until it says so.
+            link.AutoCredit = false;
+            link.GrantCredit(1);
+            return ValueTask.FromResult(AmqpLinkDecision.Accept(new Target(this, AmqpOutcome.Accepted)));
+        }
+
         return ValueTask.FromResult(address switch
         {
             "accept" when link.Role == AmqpRole.Receiver => AmqpLinkDecision.Accept(new Target(this, AmqpOutcome.Accepted)),

@@ -512,7 +512,11 @@ public sealed class AmqpConnection
             link.State = AmqpLink.LinkState.Attached;
             if (link.Role == AmqpRole.Receiver)
             {
-                link.LinkCredit = _options.LinkCredit;
+                if (link.AutoCredit)
+                {
+                    link.LinkCredit = _options.LinkCredit;
+                }
+
                 WriteLinkFlow(session, link);
             }
         }
@@ -666,7 +670,7 @@ public sealed class AmqpConnection
 
         lock (_lock)
         {
-            if (link.State == AmqpLink.LinkState.Attached && link.LinkCredit <= _options.LinkCredit / 2)
+            if (link.AutoCredit && link.State == AmqpLink.LinkState.Attached && link.LinkCredit <= _options.LinkCredit / 2)
             {
                 link.LinkCredit = _options.LinkCredit;
                 WriteLinkFlow(session, link);
@@ -861,6 +865,23 @@ public sealed class AmqpConnection
         }
 
         Notify(link, static l => l.Endpoint?.OnDetached(l));
+    }
+
+    internal void GrantCredit(AmqpLink link, uint credit)
+    {
+        if (link.Role != AmqpRole.Receiver)
+        {
+            throw new InvalidOperationException("Credit is granted on links the peer sends on.");
+        }
+
+        lock (_lock)
+        {
+            link.LinkCredit = credit;
+            if (link.State == AmqpLink.LinkState.Attached && _state == State.Opened)
+            {
+                WriteLinkFlow(link.Session, link);
+            }
+        }
     }
 
     internal uint GetCredit(AmqpLink link)

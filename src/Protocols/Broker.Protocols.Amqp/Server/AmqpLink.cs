@@ -48,6 +48,13 @@ public sealed class AmqpLink
     /// <summary>The credit this side has left: deliveries it may still send (sender) or expects (receiver).</summary>
     public uint Credit => _connection.GetCredit(this);
 
+    /// <summary>
+    /// Whether the engine keeps topping up the credit of a link the peer sends on (to <see cref="AmqpServerOptions.LinkCredit"/>,
+    /// as messages arrive). Set it to false in <see cref="IAmqpLinkHandler.OnAttachAsync"/> to grant credit with
+    /// <see cref="GrantCredit"/> instead, and so withhold it when the hub cannot take more.
+    /// </summary>
+    public bool AutoCredit { get; set; } = true;
+
     /// <summary>Whether the link is attached.</summary>
     public bool IsAttached => State == LinkState.Attached;
 
@@ -80,6 +87,9 @@ public sealed class AmqpLink
     /// </summary>
     public bool TrySend(ReadOnlySpan<byte> message, ReadOnlySpan<byte> deliveryTag, out uint deliveryId, bool settled = false, uint messageFormat = AmqpMessageFormat.Standard)
         => _connection.TrySend(this, message, deliveryTag, settled, messageFormat, out deliveryId);
+
+    /// <summary>Sets the credit of a link the peer sends on (the deliveries it may send from now) and tells the peer.</summary>
+    public void GrantCredit(uint credit) => _connection.GrantCredit(this, credit);
 
     /// <summary>Settles a delivery received on this link with <paramref name="outcome"/>.</summary>
     public void Settle(uint deliveryId, AmqpOutcome outcome) => _connection.Settle(this, deliveryId, outcome);
