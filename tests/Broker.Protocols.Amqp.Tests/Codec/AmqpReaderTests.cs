@@ -14,7 +14,7 @@ public sealed class AmqpReaderTests
     [InlineData("C0 02 05 41", AmqpDecodeError.InvalidSize)] // count larger than size
     [InlineData("C0 00", AmqpDecodeError.InvalidSize)] // size below the count field
     [InlineData("D0 00 00 00 04 7F FF FF FF", AmqpDecodeError.InvalidSize)]
-    [InlineData("E0 03 FF 40 00", AmqpDecodeError.InvalidSize)] // 255 zero-width elements in 3 bytes
+    [InlineData("F0 00 00 00 05 00 01 00 00 40", AmqpDecodeError.InvalidSize)] // 65,536 zero-width elements
     [InlineData("E0 03 05 71 00", AmqpDecodeError.InvalidSize)] // 5 ints in 1 byte
     [InlineData("E0 02 01 00", AmqpDecodeError.Truncated)] // described element constructor without its descriptor
     [InlineData("E0 02 01 57", AmqpDecodeError.InvalidFormatCode)]
@@ -84,5 +84,22 @@ public sealed class AmqpReaderTests
         Assert.True(list.TryReadNull());
         Assert.Null(list.ReadUIntOrNull());
         Assert.True(reader.ReadBoolean());
+    }
+
+    [Fact]
+    public void ArrayReader_ZeroWidthElements_AreCountedNotMeasured()
+    {
+        var reader = new AmqpReader(Hex.Parse("E0 02 03 41 40"));
+        AmqpReader array = reader.ReadArray(out int count, out byte code);
+        Assert.Equal((3, AmqpFormatCode.BooleanTrue), (count, code));
+        int read = 0;
+        while (!array.IsAtEnd)
+        {
+            Assert.True(array.ReadBoolean());
+            read++;
+        }
+
+        Assert.Equal(3, read);
+        Assert.True(reader.TryReadNull());
     }
 }

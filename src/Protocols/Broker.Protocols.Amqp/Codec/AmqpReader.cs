@@ -12,6 +12,9 @@ public ref struct AmqpReader
 {
     private const int MaxSkipDepth = 32;
 
+    // Zero-width elements (null, true, false, uint0...) take no bytes, so their count is bounded by this instead.
+    private const int MaxZeroWidthElements = 1024;
+
     private readonly ReadOnlySpan<byte> _buffer;
     private readonly byte _arrayCode;
     private int _position;
@@ -44,7 +47,10 @@ public ref struct AmqpReader
     public readonly int RemainingCount => _remaining;
 
     /// <summary>True when no value is left (the compound's count is reached or the input is exhausted).</summary>
-    public readonly bool IsAtEnd => _remaining <= 0 || _position >= _buffer.Length;
+    public readonly bool IsAtEnd => _remaining <= 0 || (_position >= _buffer.Length && !HasZeroWidthElements);
+
+    // An array of nulls, trues, falses, uint0s... has elements but no element bytes.
+    private readonly bool HasZeroWidthElements => _arrayCode != 0 && AmqpFormatCode.GetFixedWidth(_arrayCode) == 0;
 
     /// <summary>The format code of the next value without consuming it (the shared code inside an array).</summary>
     public readonly byte PeekFormatCode()
@@ -515,10 +521,10 @@ public ref struct AmqpReader
             AmqpDecodeException.Throw(AmqpDecodeError.InvalidFormatCode, "array element");
         }
 
-        // Each element takes its width (or its size field); zero-width elements are bounded by the array's size.
+        // Each element takes its width (or its size field); zero-width elements are bounded by a count.
         int elementBytes = content.Length - constructor._position;
         long minimum = (long)count * (width > 0 ? width : sizeWidth);
-        if (minimum > elementBytes || (width == 0 && count > content.Length))
+        if (minimum > elementBytes || (width == 0 && count > MaxZeroWidthElements))
         {
             AmqpDecodeException.Throw(AmqpDecodeError.InvalidSize, "array count");
         }
