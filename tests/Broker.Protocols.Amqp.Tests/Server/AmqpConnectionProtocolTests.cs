@@ -27,7 +27,7 @@ public sealed class AmqpConnectionProtocolTests
 
         // Nothing from the peer for longer than the 10 s announced: closed with an error, then the socket.
         time.Advance(TimeSpan.FromSeconds(9));
-        Assert.Equal("amqp:resource-limit-exceeded", await client.ReadUntilCloseAsync());
+        Assert.Equal("amqp:connection:forced", await client.ReadUntilCloseAsync());
         Assert.True(await client.IsClosedByPeerAsync());
     }
 

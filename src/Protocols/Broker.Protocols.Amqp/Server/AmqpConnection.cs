@@ -702,6 +702,11 @@ public sealed class AmqpConnection
             return; // the peer settling deliveries it sent: this side settles first, nothing is pending
         }
 
+        if (disposition.State.Kind == AmqpDeliveryStateKind.Received && disposition.Settled != true)
+        {
+            return; // progress of a partly received delivery, not an outcome
+        }
+
         AmqpOutcome outcome = ToOutcome(disposition.State);
         List<(AmqpLink Link, uint DeliveryId)> settled = [];
         lock (_lock)
@@ -913,7 +918,8 @@ public sealed class AmqpConnection
 
         if (_options.IdleTimeout > TimeSpan.Zero && _time.GetElapsedTime(Volatile.Read(ref _lastRead), now) > _options.IdleTimeout)
         {
-            CloseWithError("amqp:resource-limit-exceeded", "Idle timeout: nothing was received in time.");
+            // As Azure's services say it: connection:forced, which clients treat as retriable.
+            CloseWithError("amqp:connection:forced", $"The connection was inactive for more than the allowed {(long)_options.IdleTimeout.TotalMilliseconds} milliseconds.");
             _connection.Transport.Input.CancelPendingRead();
             return;
         }
