@@ -27,10 +27,15 @@ internal sealed class AmqpTestServer : IAsyncDisposable
     public AmqpConnectionMonitor Monitor => _app.Services.GetRequiredService<AmqpConnectionMonitor>();
 
     public static async Task<AmqpTestServer> StartAsync(IAmqpLinkHandler links, IAmqpSaslAuthenticator? authenticator = null,
-        Action<AmqpServerOptions>? configure = null, TimeProvider? time = null)
+        Action<AmqpServerOptions>? configure = null, TimeProvider? time = null, ILoggerProvider? logs = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         if (time is not null)
         {
             builder.Services.AddSingleton(time);
