@@ -350,12 +350,6 @@ public ref struct AmqpReader
     /// <summary>Reads an optional binary field; null, absent and empty all give an empty span.</summary>
     public ReadOnlySpan<byte> ReadBinaryOrEmpty() => TryReadNull() ? default : ReadBinary();
 
-    /// <summary>
-    /// Reads an optional field of a type that may be a map, a list, a composite or a "multiple" value (one value or an
-    /// array), checking only that it is one whole value: the caller inspects the encoding when it needs to.
-    /// </summary>
-    public ReadOnlySpan<byte> ReadCompositeOrEmpty() => ReadEncodedValueOrEmpty();
-
     /// <summary>Reads an optional map field (fields, annotations, filter-set...) as its whole encoding, or an empty span.</summary>
     public ReadOnlySpan<byte> ReadMapOrEmpty()
     {
