@@ -232,7 +232,10 @@ public sealed class CloudToDeviceService : IDisposable
         WakeDevice(deviceId);
     }
 
-    /// <summary>Returns one locked message to the queue without raising its delivery count (it could not be sent).</summary>
+    /// <summary>
+    /// Returns one locked message to the queue without raising its delivery count (it could not be sent). The device
+    /// is not woken: the caller is the connection that just failed to take it, and will ask again when it can.
+    /// </summary>
     public void Release(string deviceId, Guid lockToken)
     {
         if (!_queues.TryGetValue(deviceId, out var queue))
