@@ -190,6 +190,22 @@ public sealed class CloudToDeviceMqttTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PersistentSession_OfADeletedDevice_IsNotInheritedByADeviceRegisteredAgainUnderItsId()
+    {
+        var first = await _broker.CreateDeviceAsync("c2d-reborn");
+        await using (var device = await ConnectAsync(first.DeviceId, first, cleanSession: false))
+        {
+            await device.SubscribeCloudToDeviceAsync();
+        }
+
+        await _broker.Registry.DeleteDeviceAsync(first.DeviceId);
+        var second = await _broker.CreateDeviceAsync("c2d-reborn");
+
+        await using var reborn = await ConnectAsync(second.DeviceId, second, cleanSession: false);
+        Assert.False(reborn.SessionPresent);
+    }
+
+    [Fact]
     public async Task QueuedMessages_SurviveABrokerRestart()
     {
         var created = await _broker.CreateDeviceAsync("c2d-restart");

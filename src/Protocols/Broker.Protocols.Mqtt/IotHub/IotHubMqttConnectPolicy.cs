@@ -69,12 +69,15 @@ public sealed class IotHubMqttConnectPolicy : IMqttConnectPolicy
             _time.GetUtcNow(), result.ExpiresAt);
         // CleanSession 0 keeps the identity's subscriptions across connections; CleanSession 1 starts afresh.
         var state = _hub.Store.GetPartitionFor(userName.DeviceId).State;
-        DeviceSubscriptions? restored;
-        restored = IotHubMqttSessions.Load(state, context.IdentityKey);
-        if (request.CleanSession && restored is not null)
+        DeviceSubscriptions? restored = null;
+        var stored = IotHubMqttSessions.Read(state, context.IdentityKey, result.GenerationId);
+        if (stored is { Current: true } && !request.CleanSession)
         {
-            IotHubMqttSessions.Delete(state, context.IdentityKey);
-            restored = null;
+            restored = stored.Value.Subscriptions;
+        }
+        else if (stored is not null)
+        {
+            IotHubMqttSessions.Delete(state, context.IdentityKey); // CleanSession 1, or the session of an earlier device with this id
         }
 
         var session = new IotHubMqttSession(context, client, _hub, restored ?? DeviceSubscriptions.None, persistent: !request.CleanSession, _logger);

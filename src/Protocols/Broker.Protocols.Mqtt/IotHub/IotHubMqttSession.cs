@@ -411,7 +411,7 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
 
         if (_persistent && next != current)
         {
-            IotHubMqttSessions.Save(_partition.State, Context.IdentityKey, (DeviceSubscriptions)next);
+            IotHubMqttSessions.Save(_partition.State, Context.IdentityKey, Context.GenerationId, (DeviceSubscriptions)next);
         }
     }
 }
