@@ -1,4 +1,6 @@
 using Broker.Management;
+using Broker.Plugins.Management;
+using Broker.Plugins.ManagementApi.Surfaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +21,9 @@ public sealed class ManagementApiPlugin : IBrokerPlugin
         ArgumentNullException.ThrowIfNull(services);
         services.AddBrokerManagement();
         services.AddSingleton<IManagementEndpointContributor, ManagementEndpoints>();
+        // The contract's management surfaces: the hub's service client for plug-ins, and their routes under /plugins/.
+        services.AddSingleton<IHubServiceClient, HubServiceClient>();
+        services.AddSingleton<IManagementEndpointContributor, PluginSurfaceEndpoints>();
     }
 
     private sealed class ManagementEndpoints : IManagementEndpointContributor

@@ -10,4 +10,7 @@ internal static partial class ManagementLog
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Management call {Method} failed unexpectedly")]
     public static partial void CallFailed(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "A plug-in management surface failed on {Path}")]
+    public static partial void PluginSurfaceFailed(ILogger logger, string path, Exception exception);
 }
