@@ -52,7 +52,7 @@ internal sealed class DurableLog : IAsyncDisposable
         _commits = new FileLogCommitManager(CommitDirectory);
         _onCommitDone = _commitDone.Set;
         _commits.FailureObserved = _onCommitDone;
-        _device = Devices.CreateLogDevice(DevicePath, recoverDevice: true);
+        _device = new SegmentFileDevice(DevicePath, recoverDevice: true);
         Log = new FasterLog(Settings(_device));
         Queue = new DurabilityQueue(FirstAddress);
     }
@@ -235,7 +235,7 @@ internal sealed class DurableLog : IAsyncDisposable
     {
         Log.Dispose();
         _device.Dispose();
-        _device = Devices.CreateLogDevice(DevicePath, recoverDevice: true);
+        _device = new SegmentFileDevice(DevicePath, recoverDevice: true);
         Log = new FasterLog(Settings(_device));
     }
 
@@ -555,14 +555,7 @@ internal sealed class DurableLog : IAsyncDisposable
 
         Committed.Close();
         Log.Dispose();
-        if (Queue.Failure?.InnerException is not CommitFailureException)
-        {
-            _device.Dispose();
-        }
-
-        // else: a page write failed, perhaps because its segment file could not be created; FASTER's AsyncPool then
-        // counted a handle its creator never made, and the device's Dispose would wait for it forever. The device is
-        // left to the collector instead (its file handles close in their finalizers).
+        _device.Dispose(); // SegmentFileDevice holds no pool that a failed file creation could leave waiting (FASTER's did)
         _stop.Dispose();
         _full.Dispose();
         _room.Dispose();
