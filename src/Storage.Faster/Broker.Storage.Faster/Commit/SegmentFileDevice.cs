@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using FASTER.core;
+using Microsoft.Win32.SafeHandles;
+
+namespace Broker.Storage.Faster.Commit;
+
+/// <summary>
+/// A FASTER device over segment files (<c>name.log.N</c>, the names FASTER's own devices use) that does each read and
+/// write as one positional system call (<see cref="RandomAccess"/>) on a pooled thread-pool work item. FASTER's
+/// ManagedLocalStorageDevice, which this replaces for the logs, runs every page write through <c>Task.Run</c>, an
+/// async state machine, a stream pool, <c>FileStream.WriteAsync</c> (another thread-pool hop) and <c>FlushAsync</c>:
+/// a dozen objects and three hops per write, and a group commit writes at least one page. Here a write costs one hop
+/// and, once the pool has warmed up, nothing allocated. Files are opened as FASTER opens them (unbuffered, write-through),
+/// so a completed write is on disk.
+/// </summary>
+internal sealed class SegmentFileDevice : StorageDeviceBase
+{
+    private const int NoBuffering = 0x20000000; // FILE_FLAG_NO_BUFFERING; O_DIRECT on Linux
+    private readonly ConcurrentDictionary<int, SafeFileHandle> _handles = new();
+    private readonly Lock _poolLock = new();
+    private readonly Stack<IoRequest> _pool = new(); // a lock and a stack: ConcurrentStack allocates a node per push
+    private volatile bool _disposed;
+
+    public SegmentFileDevice(string filename, bool recoverDevice)
+        : base(filename, 512, Devices.CAPACITY_UNSPECIFIED)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(filename));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        if (recoverDevice)
+        {
+            RecoverSegments();
+        }
+    }
+
+    /// <summary>Finds the segment range on disk, as FASTER's devices do.</summary>
+    private void RecoverSegments()
+    {
+        var file = new FileInfo(FileName);
+        if (file.Directory is not { Exists: true } directory)
+        {
+            return;
+        }
+
+        var ids = new List<int>();
+        foreach (var item in directory.GetFiles(file.Name + ".*"))
+        {
+            if (int.TryParse(item.Name.AsSpan(file.Name.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        ids.Sort();
+        int previous = -1;
+        foreach (int id in ids)
+        {
+            if (id != previous + 1)
+            {
+                startSegment = id;
+            }
+            else
+            {
+                endSegment = id;
+            }
+
+            previous = id;
+        }
+    }
+
+    private SafeFileHandle HandleFor(int segment)
+    {
+        if (_handles.TryGetValue(segment, out var handle))
+        {
+            return handle;
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var opened = File.OpenHandle(GetSegmentFilename(FileName, segment), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite,
+            FileOptions.WriteThrough | (FileOptions)NoBuffering);
+        if (_handles.TryAdd(segment, opened))
+        {
+            return opened;
+        }
+
+        opened.Dispose();
+        return _handles[segment];
+    }
+
+    public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    {
+        HandleCapacity(segmentId);
+        Queue(write: true, segmentId, sourceAddress, destinationAddress, numBytesToWrite, callback, context);
+    }
+
+    public override void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
+        => Queue(write: false, segmentId, destinationAddress, sourceAddress, readLength, callback, context);
+
+    private void Queue(bool write, int segment, IntPtr memory, ulong fileOffset, uint length, DeviceIOCompletionCallback callback, object context)
+    {
+        IoRequest? request;
+        lock (_poolLock)
+        {
+            _pool.TryPop(out request);
+        }
+
+        request ??= new IoRequest(this);
+        request.Set(write, segment, memory, fileOffset, length, callback, context);
+        ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
+    }
+
+    private unsafe void Execute(IoRequest request)
+    {
+        uint error = 0;
+        uint done = 0;
+        try
+        {
+            var handle = HandleFor(request.Segment);
+            var memory = new Span<byte>((void*)request.Memory, (int)request.Length);
+            if (request.Write)
+            {
+                RandomAccess.Write(handle, memory, (long)request.FileOffset);
+                done = request.Length;
+            }
+            else
+            {
+                int total = 0;
+                while (total < memory.Length)
+                {
+                    int read = RandomAccess.Read(handle, memory[total..], (long)request.FileOffset + total);
+                    if (read == 0)
+                    {
+                        break; // past the end of the file: FASTER gets what there is
+                    }
+
+                    total += read;
+                }
+
+                done = (uint)total;
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex is IOException io && (io.HResult & 0xFFFF) != 0 ? (uint)(io.HResult & 0xFFFF) : uint.MaxValue;
+            done = 0;
+        }
+
+        var callback = request.Callback!;
+        object context = request.Context!;
+        request.Clear();
+        lock (_poolLock)
+        {
+            _pool.Push(request);
+        }
+
+        callback(error, done, context);
+    }
+
+    public override void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
+    {
+        RemoveSegment(segment);
+        callback(result);
+    }
+
+    public override void RemoveSegment(int segment)
+    {
+        if (_handles.TryRemove(segment, out var handle))
+        {
+            handle.Dispose();
+        }
+
+        try
+        {
+            File.Delete(GetSegmentFilename(FileName, segment));
+        }
+        catch (IOException)
+        {
+            // left for the next truncation: FASTER's devices ignore this too
+        }
+    }
+
+    public override long GetFileSize(int segment)
+        => segmentSize > 0 ? segmentSize : RandomAccess.GetLength(HandleFor(segment));
+
+    public override void Reset()
+    {
+        foreach (int segment in _handles.Keys)
+        {
+            if (_handles.TryRemove(segment, out var handle))
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _disposed = true;
+        Reset();
+    }
+
+    private sealed class IoRequest(SegmentFileDevice device) : IThreadPoolWorkItem
+    {
+        public bool Write { get; private set; }
+
+        public int Segment { get; private set; }
+
+        public IntPtr Memory { get; private set; }
+
+        public ulong FileOffset { get; private set; }
+
+        public uint Length { get; private set; }
+
+        public DeviceIOCompletionCallback? Callback { get; private set; }
+
+        public object? Context { get; private set; }
+
+        public void Set(bool write, int segment, IntPtr memory, ulong fileOffset, uint length, DeviceIOCompletionCallback callback, object context)
+        {
+            Write = write;
+            Segment = segment;
+            Memory = memory;
+            FileOffset = fileOffset;
+            Length = length;
+            Callback = callback;
+            Context = context;
+        }
+
+        public void Clear()
+        {
+            Callback = null;
+            Context = null;
+        }
+
+        public void Execute() => device.Execute(this);
+    }
+}
