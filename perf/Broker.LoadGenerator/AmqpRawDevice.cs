@@ -152,6 +152,7 @@ internal sealed class AmqpRawDevice(DeviceCredentials credentials, LoadOptions o
         uint? cbsSender = null;
         uint? cbsReceiver = null;
         var tokenSent = false;
+        var cbsCredit = false;
         while (true)
         {
             var (descriptor, body) = await ReadFrameAsync(AmqpFrameType.Amqp, cancellationToken).ConfigureAwait(false);
@@ -184,13 +185,7 @@ internal sealed class AmqpRawDevice(DeviceCredentials credentials, LoadOptions o
                 case AmqpDescriptor.Flow:
                     var flow = AmqpFlow.Decode(body);
                     ApplyFlow(flow);
-                    if (cbs && !tokenSent && cbsSender is { } sender && flow.Handle == sender && flow.LinkCredit > 0 && cbsReceiver is not null)
-                    {
-                        WritePutToken();
-                        await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                        tokenSent = true;
-                    }
-
+                    cbsCredit |= cbsSender is { } sender && flow.Handle == sender && flow.LinkCredit > 0;
                     if (_remoteEventsHandle is not null && _creditLimit != _deliveryCount)
                     {
                         _window = new SemaphoreSlim(Options.Window, Options.Window);
@@ -225,6 +220,14 @@ internal sealed class AmqpRawDevice(DeviceCredentials credentials, LoadOptions o
                     throw new LoadException($"{Credentials.DeviceId}: the broker ended the session ({Describe(AmqpEnd.Decode(body).Error)}).");
                 case AmqpDescriptor.Close:
                     throw new LoadException($"{Credentials.DeviceId}: the broker closed the connection ({Describe(AmqpClose.Decode(body).Error)}).");
+            }
+
+            // The put-token goes once the $cbs sender has credit and the reply link is attached, in whichever order.
+            if (cbs && !tokenSent && cbsCredit && cbsReceiver is not null)
+            {
+                WritePutToken();
+                await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                tokenSent = true;
             }
         }
     }
