@@ -87,6 +87,11 @@ say "scenario 3: half load, unsettled / QoS 1, window $WINDOW: AMQP at $AMQP_HAL
 run amqp-half amqp --qos 1 --window "$WINDOW" --rate "$AMQP_HALF"
 run mqtt-half mqtt --qos 1 --window "$WINDOW" --rate "$MQTT_HALF"
 
+SAME=$(( AMQP_HALF < MQTT_HALF ? AMQP_HALF : MQTT_HALF ))
+say "scenario 4: both at the same rate, $SAME msg/s (the lower of the two half loads), unsettled / QoS 1, window $WINDOW"
+run amqp-same amqp --qos 1 --window "$WINDOW" --rate "$SAME"
+run mqtt-same mqtt --qos 1 --window "$WINDOW" --rate "$SAME"
+
 say "uptime after: $(uptime)"
 
 say "summary (ratio = AMQP / MQTT; for latency lower is better)"
@@ -103,6 +108,11 @@ line "half-load p50 ms"       "$(field amqp-half p50Ms)"           "$(field mqtt
 line "half-load p99 ms"       "$(field amqp-half p99Ms)"           "$(field mqtt-half p99Ms)"
 line "half-load p99.9 ms"     "$(field amqp-half p999Ms)"          "$(field mqtt-half p999Ms)"
 line "half-load broker CPU %" "$(field amqp-half brokerCpuPercent)" "$(field mqtt-half brokerCpuPercent)"
+line "same-rate msg/s"        "$(field amqp-same msgsPerSecond)"   "$(field mqtt-same msgsPerSecond)"
+line "same-rate p50 ms"       "$(field amqp-same p50Ms)"           "$(field mqtt-same p50Ms)"
+line "same-rate p99 ms"       "$(field amqp-same p99Ms)"           "$(field mqtt-same p99Ms)"
+line "same-rate p99.9 ms"     "$(field amqp-same p999Ms)"          "$(field mqtt-same p999Ms)"
+line "same-rate broker CPU %" "$(field amqp-same brokerCpuPercent)" "$(field mqtt-same brokerCpuPercent)"
 line "connects/s"             "$(field amqp-q1 connectsPerSecond)" "$(field mqtt-q1 connectsPerSecond)"
 echo
-echo "RESULTS $(jq -cs '.' "$TMP"/amqp-q1.json "$TMP"/mqtt-q1.json "$TMP"/amqp-q0.json "$TMP"/mqtt-q0.json "$TMP"/amqp-half.json "$TMP"/mqtt-half.json)"
+echo "RESULTS $(jq -cs '.' "$TMP"/amqp-q1.json "$TMP"/mqtt-q1.json "$TMP"/amqp-q0.json "$TMP"/mqtt-q0.json "$TMP"/amqp-half.json "$TMP"/mqtt-half.json "$TMP"/amqp-same.json "$TMP"/mqtt-same.json)"
