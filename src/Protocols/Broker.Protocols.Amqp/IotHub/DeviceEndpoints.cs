@@ -16,20 +16,6 @@ internal abstract class DeviceLinkEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConn
 
     protected IotHubAmqpConnection Connection { get; } = connection;
 
-    // Declared here so that the subclasses' handlers override them: a subclass's own public OnMessage would not
-    // implement the interface (the base class does, with the interface's no-op defaults).
-    public virtual void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
-    {
-    }
-
-    public virtual void OnCredit(AmqpLink link)
-    {
-    }
-
-    public virtual void OnOutcome(AmqpLink link, uint deliveryId, AmqpOutcome outcome)
-    {
-    }
-
     public virtual void OnDetached(AmqpLink link)
     {
         Connection.RemoveLink(Proxy.Context.IdentityKey, link);
@@ -42,7 +28,7 @@ internal sealed class DeviceSenderEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConn
 {
     public AmqpOutgoing Outgoing { get; } = outgoing;
 
-    public override void OnCredit(AmqpLink link) => Outgoing.Flush();
+    public void OnCredit(AmqpLink link) => Outgoing.Flush();
 }
 
 /// <summary>
@@ -76,7 +62,7 @@ internal sealed class TelemetryEndpoint : DeviceLinkEndpoint, IDurabilityCallbac
         _identity = TelemetryEventCodec.EncodeIdentity(proxy.Context);
     }
 
-    public override void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
+    public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {
         ReadOnlySequence<byte> whole = message;
         if (!message.IsSingleSegment)
@@ -290,7 +276,7 @@ internal sealed class CloudToDeviceEndpoint : DeviceLinkEndpoint
 
     private CloudToDeviceService Queues => Proxy.Hub.CloudToDevice;
 
-    public override void OnCredit(AmqpLink link) => Pump();
+    public void OnCredit(AmqpLink link) => Pump();
 
     public void Pump()
     {
@@ -314,7 +300,7 @@ internal sealed class CloudToDeviceEndpoint : DeviceLinkEndpoint
         }
     }
 
-    public override void OnOutcome(AmqpLink link, uint deliveryId, AmqpOutcome outcome)
+    public void OnOutcome(AmqpLink link, uint deliveryId, AmqpOutcome outcome)
     {
         Guid lockToken;
         lock (_lock)
@@ -374,7 +360,7 @@ internal sealed class CloudToDeviceEndpoint : DeviceLinkEndpoint
 /// </summary>
 internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection) : DeviceLinkEndpoint(proxy, connection)
 {
-    public override void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
+    public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {
         byte[] bytes = message.ToArray();
         string? operation;
@@ -518,7 +504,7 @@ internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConne
 /// <summary>The methods link the device sends on: responses (correlation-id, <c>IoThub-status</c>) to the method invoker.</summary>
 internal sealed class MethodResponseEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection) : DeviceLinkEndpoint(proxy, connection)
 {
-    public override void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
+    public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {
         byte[] bytes = message.ToArray();
         try

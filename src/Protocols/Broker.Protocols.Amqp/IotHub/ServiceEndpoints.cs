@@ -92,20 +92,6 @@ internal abstract class ServiceLinkEndpoint(IotHubAmqpConnection connection) : I
 {
     protected IotHubAmqpConnection Connection { get; } = connection;
 
-    // Declared here so that the subclasses' handlers override them: a subclass's own public OnMessage would not
-    // implement the interface (the base class does, with the interface's no-op defaults).
-    public virtual void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
-    {
-    }
-
-    public virtual void OnCredit(AmqpLink link)
-    {
-    }
-
-    public virtual void OnOutcome(AmqpLink link, uint deliveryId, AmqpOutcome outcome)
-    {
-    }
-
     public virtual void OnDetached(AmqpLink link) => Connection.RemoveLink(IotHubAmqpConnection.ServiceIdentity, link);
 }
 
@@ -115,7 +101,7 @@ internal abstract class ServiceLinkEndpoint(IotHubAmqpConnection connection) : I
 /// </summary>
 internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connection) : ServiceLinkEndpoint(connection)
 {
-    public override void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
+    public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {
         byte[] bytes = message.ToArray();
         string deviceId;
@@ -254,7 +240,7 @@ internal sealed class FeedbackEndpoint : ServiceLinkEndpoint
 
     public void Start() => _ = RunAsync();
 
-    public override void OnCredit(AmqpLink link)
+    public void OnCredit(AmqpLink link)
     {
         if (_credit.CurrentCount == 0)
         {
@@ -300,7 +286,7 @@ internal sealed class FeedbackEndpoint : ServiceLinkEndpoint
         }
     }
 
-    public override void OnOutcome(AmqpLink link, uint deliveryId, AmqpOutcome outcome)
+    public void OnOutcome(AmqpLink link, uint deliveryId, AmqpOutcome outcome)
     {
         Guid lockToken;
         lock (_lock)
