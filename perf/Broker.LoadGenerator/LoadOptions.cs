@@ -135,6 +135,12 @@ internal sealed record LoadOptions
             return "--protocol amqp has one client, the raw one (sockets + the broker's AMQP codec).";
         }
 
+        if (Protocol == LoadProtocol.Amqp && Rate > 0 && Devices / Rate > 60)
+        {
+            // The AMQP client sends no heartbeats: a device must send well within the broker's idle timeout (IoT Hub: 240 s).
+            return "--protocol amqp needs every device to send at least once a minute: --rate must be at least --devices / 60.";
+        }
+
         if (Protocol == LoadProtocol.Amqp && NoAuth && AmqpAuth == AmqpAuth.Cbs)
         {
             return "--no-auth over AMQP is SASL ANONYMOUS with no token; it cannot go with --amqp-auth cbs.";
