@@ -24,7 +24,7 @@ internal abstract class DeviceLinkEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConn
 }
 
 /// <summary>A link the hub sends on for a device (twin replies, method requests): sends what waited for credit.</summary>
-internal sealed class DeviceSenderEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection, AmqpOutgoing outgoing) : DeviceLinkEndpoint(proxy, connection)
+internal sealed class DeviceSenderEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection, AmqpOutgoing outgoing) : DeviceLinkEndpoint(proxy, connection), IAmqpLinkEndpoint
 {
     public AmqpOutgoing Outgoing { get; } = outgoing;
 
@@ -37,7 +37,7 @@ internal sealed class DeviceSenderEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConn
 /// The delivery is accepted once the append is durable. When the partition has no room the link's credit is not
 /// topped up, so the device waits, and what it already sent under its credit waits here.
 /// </summary>
-internal sealed class TelemetryEndpoint : DeviceLinkEndpoint, IDurabilityCallback
+internal sealed class TelemetryEndpoint : DeviceLinkEndpoint, IAmqpLinkEndpoint, IDurabilityCallback
 {
     /// <summary>IoT Hub's largest device-to-cloud message.</summary>
     public const int MaxMessageBytes = 256 * 1024;
@@ -260,7 +260,7 @@ internal sealed class TelemetryEndpoint : DeviceLinkEndpoint, IDurabilityCallbac
 /// credit (delivery tag = the 16-byte lock token); accepted completes, released/modified abandons, rejected rejects.
 /// Locks still held when the link goes return to the queue.
 /// </summary>
-internal sealed class CloudToDeviceEndpoint : DeviceLinkEndpoint
+internal sealed class CloudToDeviceEndpoint : DeviceLinkEndpoint, IAmqpLinkEndpoint
 {
     private const int MaxInFlight = 16;
 
@@ -358,7 +358,7 @@ internal sealed class CloudToDeviceEndpoint : DeviceLinkEndpoint
 /// the desired-properties subscription, each answered on the twin link the device receives on with the request's
 /// correlation-id (its AMQP type kept) and a <c>status</c> annotation.
 /// </summary>
-internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection) : DeviceLinkEndpoint(proxy, connection)
+internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection) : DeviceLinkEndpoint(proxy, connection), IAmqpLinkEndpoint
 {
     public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {
@@ -502,7 +502,7 @@ internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConne
 }
 
 /// <summary>The methods link the device sends on: responses (correlation-id, <c>IoThub-status</c>) to the method invoker.</summary>
-internal sealed class MethodResponseEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection) : DeviceLinkEndpoint(proxy, connection)
+internal sealed class MethodResponseEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection) : DeviceLinkEndpoint(proxy, connection), IAmqpLinkEndpoint
 {
     public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {

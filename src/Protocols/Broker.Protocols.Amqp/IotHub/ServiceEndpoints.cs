@@ -99,7 +99,7 @@ internal abstract class ServiceLinkEndpoint(IotHubAmqpConnection connection) : I
 /// <c>/messages/deviceBound</c> (the service sends): each message's <c>to</c> names the device; the message is queued
 /// with the hub's cloud-to-device service and accepted once durable, or rejected with the hub's error.
 /// </summary>
-internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connection) : ServiceLinkEndpoint(connection)
+internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connection) : ServiceLinkEndpoint(connection), IAmqpLinkEndpoint
 {
     public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {
@@ -221,7 +221,7 @@ internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connecti
 /// <c>/messages/serviceBound/feedback</c> (the service receives): feedback batches, one message each (delivery tag =
 /// the batch's lock token); accepted completes the batch, any other outcome abandons it.
 /// </summary>
-internal sealed class FeedbackEndpoint : ServiceLinkEndpoint
+internal sealed class FeedbackEndpoint : ServiceLinkEndpoint, IAmqpLinkEndpoint
 {
     private readonly AmqpLink _link;
     private readonly FeedbackQueue _feedback;
