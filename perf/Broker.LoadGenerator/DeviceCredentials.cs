@@ -7,8 +7,8 @@ using Grpc.Net.Client;
 
 namespace Broker.LoadGenerator;
 
-/// <summary>What one device sends in CONNECT.</summary>
-internal sealed record DeviceCredentials(string DeviceId, string UserName, string Password);
+/// <summary>What one device sends in CONNECT (MQTT) or SASL PLAIN (AMQP), and the hub host name its token is for.</summary>
+internal sealed record DeviceCredentials(string DeviceId, string UserName, string Password, string HubHost = "localhost");
 
 /// <summary>Creates the load devices and signs their tokens through the broker's management gRPC API.</summary>
 internal static class DeviceProvisioner
@@ -76,7 +76,7 @@ internal static class DeviceProvisioner
             }
 
             var token = SasTokenBuilder.Create(SasTokenBuilder.ResourceFor(host, deviceId), key, expiry);
-            result[i] = new DeviceCredentials(deviceId, $"{host}/{deviceId}/?api-version={ApiVersion}", token);
+            result[i] = new DeviceCredentials(deviceId, $"{host}/{deviceId}/?api-version={ApiVersion}", token, host);
         }).ConfigureAwait(false);
 
         if (created > 0)

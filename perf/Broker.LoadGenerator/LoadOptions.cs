@@ -2,6 +2,26 @@ using System.Net;
 
 namespace Broker.LoadGenerator;
 
+/// <summary>The protocol the simulated devices speak.</summary>
+internal enum LoadProtocol
+{
+    /// <summary>MQTT 3.1.1: PUBLISH to devices/{id}/messages/events/, QoS 1 acknowledged by PUBACK.</summary>
+    Mqtt,
+
+    /// <summary>AMQP 1.0: SASL PLAIN, transfers on a sender link to /devices/{id}/messages/events, unsettled ones acknowledged by Accepted.</summary>
+    Amqp,
+}
+
+/// <summary>How an AMQP device authenticates.</summary>
+internal enum AmqpAuth
+{
+    /// <summary>SASL PLAIN: <c>{deviceId}@sas.{hub name}</c> and the SAS token as the password.</summary>
+    Plain,
+
+    /// <summary>No SASL layer; a CBS put-token on <c>$cbs</c> before the events link (what the Node and C# SDKs do).</summary>
+    Cbs,
+}
+
 /// <summary>Which MQTT client implementation simulates the devices.</summary>
 internal enum ClientKind
 {
@@ -22,6 +42,10 @@ internal sealed record LoadOptions
     public required int Port { get; init; }
 
     public bool Tls { get; init; }
+
+    public LoadProtocol Protocol { get; init; } = LoadProtocol.Mqtt;
+
+    public AmqpAuth AmqpAuth { get; init; } = AmqpAuth.Plain;
 
     public string? CaFile { get; init; }
 
@@ -68,7 +92,7 @@ internal sealed record LoadOptions
 
         if (Qos is not (0 or 1))
         {
-            return "--qos must be 0 or 1.";
+            return "--qos must be 0 or 1 (AMQP: 0 = pre-settled, 1 = unsettled, acknowledged by Accepted).";
         }
 
         if (Rate < 0 || double.IsNaN(Rate) || double.IsInfinity(Rate))
@@ -104,6 +128,22 @@ internal sealed record LoadOptions
         if (Tls && string.IsNullOrEmpty(CaFile))
         {
             return "--tls needs --ca FILE (the broker's CA certificate, e.g. DATA/tls/ca.crt).";
+        }
+
+        if (Protocol == LoadProtocol.Amqp && Client != ClientKind.Raw)
+        {
+            return "--protocol amqp has one client, the raw one (sockets + the broker's AMQP codec).";
+        }
+
+        if (Protocol == LoadProtocol.Amqp && Rate > 0 && Devices / Rate > 60)
+        {
+            // The AMQP client sends no heartbeats: a device must send well within the broker's idle timeout (IoT Hub: 240 s).
+            return "--protocol amqp needs every device to send at least once a minute: --rate must be at least --devices / 60.";
+        }
+
+        if (Protocol == LoadProtocol.Amqp && NoAuth && AmqpAuth == AmqpAuth.Cbs)
+        {
+            return "--no-auth over AMQP is SASL ANONYMOUS with no token; it cannot go with --amqp-auth cbs.";
         }
 
         if (Client == ClientKind.MqttNet && Rate > 0)

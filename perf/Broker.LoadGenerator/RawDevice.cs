@@ -233,7 +233,7 @@ internal sealed class RawDevice(DeviceCredentials credentials, LoadOptions optio
         _window?.Dispose();
     }
 
-    private static SslClientAuthenticationOptions TlsOptions(LoadOptions options)
+    internal static SslClientAuthenticationOptions TlsOptions(LoadOptions options)
     {
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         policy.CustomTrustStore.Add(X509Certificate2.CreateFromPem(File.ReadAllText(options.CaFile!)));
@@ -243,14 +243,6 @@ internal sealed class RawDevice(DeviceCredentials credentials, LoadOptions optio
             TargetHost = IPAddress.TryParse(options.Host, out _) ? "localhost" : options.Host,
             CertificateChainPolicy = policy,
         };
-    }
-
-    /// <summary>Spreads the devices' schedules over one period, so that 100 devices do not all fire on the same tick.</summary>
-    private long StaggeredStart(RunClock clock)
-    {
-        var periodTicks = Stopwatch.Frequency * Options.Devices / Options.Rate;
-        var index = (uint)Credentials.DeviceId.GetHashCode(StringComparison.Ordinal) % 1000;
-        return clock.SendStart + (long)(periodTicks * index / 1000);
     }
 
     private async Task ReceiveLoopAsync()

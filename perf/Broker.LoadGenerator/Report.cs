@@ -13,8 +13,8 @@ internal static class Report
         var qos1 = o.Qos == 1;
         var rows = new List<(string, string)>
         {
-            ("target", $"{o.Label} {o.Host}:{o.Port}{(o.Tls ? " TLS" : "")} ({o.Client.ToString().ToLowerInvariant()} client{(o.NoAuth ? ", no auth" : ", SAS")})"),
-            ("scenario", $"{o.Devices} devices x {o.PayloadBytes} B, QoS {o.Qos}, {(o.Rate > 0 ? $"{o.Rate:0} msg/s target" : "flat out")}{(qos1 ? $", window {o.Window}" : "")}, {o.Duration.TotalSeconds:0} s after {o.Warmup.TotalSeconds:0} s warm-up"),
+            ("target", $"{o.Label} {o.Protocol.ToString().ToUpperInvariant()} {o.Host}:{o.Port}{(o.Tls ? " TLS" : "")} ({o.Client.ToString().ToLowerInvariant()} client{(o.NoAuth ? (o.Protocol == LoadProtocol.Amqp ? ", SASL ANONYMOUS" : ", no auth") : o.Protocol == LoadProtocol.Amqp ? (o.AmqpAuth == AmqpAuth.Cbs ? ", CBS + SAS" : ", SASL PLAIN + SAS") : ", SAS")})"),
+            ("scenario", $"{o.Devices} devices x {o.PayloadBytes} B, {(o.Protocol == LoadProtocol.Amqp ? (qos1 ? "unsettled" : "pre-settled") : $"QoS {o.Qos}")}, {(o.Rate > 0 ? $"{o.Rate:0} msg/s target" : "flat out")}{(qos1 ? $", window {o.Window}" : "")}, {o.Duration.TotalSeconds:0} s after {o.Warmup.TotalSeconds:0} s warm-up"),
             ("connect", $"{result.ConnectSeconds * 1000:0} ms for {result.ConnectedDevices} devices = {result.ConnectsPerSecond:0} connects/s"),
             ("messages", $"{result.Messages:N0} in {result.MeasuredSeconds:0.00} s"),
             ("throughput", $"{result.MessagesPerSecond:N0} msg/s, {result.MegabytesPerSecond:0.0} MB/s payload"),
@@ -50,6 +50,7 @@ internal static class Report
         {
             json.WriteStartObject();
             json.WriteString("label", o.Label);
+            json.WriteString("protocol", o.Protocol.ToString().ToLowerInvariant());
             json.WriteString("client", o.Client.ToString().ToLowerInvariant());
             json.WriteString("host", o.Host);
             json.WriteNumber("port", o.Port);

@@ -31,22 +31,24 @@ internal abstract class SimulatedDevice(DeviceCredentials credentials, LoadOptio
 
     protected string Topic => $"devices/{Credentials.DeviceId}/messages/events/";
 
-    /// <summary>PUBLISH→PUBACK latencies of messages sent and acknowledged inside the window.</summary>
+    /// <summary>PUBLISH→PUBACK (AMQP: transfer→Accepted) latencies of messages sent and acknowledged inside the window.</summary>
     public LatencyHistogram Latency { get; } = new();
 
     /// <summary>Publishes written inside the window.</summary>
     public long Published { get; protected set; }
 
-    /// <summary>PUBACKs received inside the window.</summary>
+    /// <summary>PUBACKs (AMQP: Accepted dispositions) received inside the window.</summary>
     public long Acknowledged { get; protected set; }
 
     /// <summary>Why the device stopped early, if it did.</summary>
     public Exception? Failure { get; protected set; }
 
     public static SimulatedDevice Create(DeviceCredentials credentials, LoadOptions options, byte[] payload)
-        => options.Client == ClientKind.MqttNet
-            ? new MqttNetDevice(credentials, options, payload)
-            : new RawDevice(credentials, options, payload);
+        => options.Protocol == LoadProtocol.Amqp
+            ? new AmqpRawDevice(credentials, options, payload)
+            : options.Client == ClientKind.MqttNet
+                ? new MqttNetDevice(credentials, options, payload)
+                : new RawDevice(credentials, options, payload);
 
     /// <summary>Connects and waits for CONNACK 0; throws <see cref="LoadException"/> for any other answer.</summary>
     public abstract Task ConnectAsync(CancellationToken cancellationToken);
@@ -58,4 +60,12 @@ internal abstract class SimulatedDevice(DeviceCredentials credentials, LoadOptio
     public abstract Task DrainAsync(CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();
+
+    /// <summary>Spreads the devices' schedules over one period, so that 100 devices do not all fire on the same tick.</summary>
+    protected long StaggeredStart(RunClock clock)
+    {
+        var periodTicks = Stopwatch.Frequency * Options.Devices / Options.Rate;
+        var index = (uint)Credentials.DeviceId.GetHashCode(StringComparison.Ordinal) % 1000;
+        return clock.SendStart + (long)(periodTicks * index / 1000);
+    }
 }

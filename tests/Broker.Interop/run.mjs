@@ -38,7 +38,8 @@ deadline.unref();
 
 try {
   broker = await startBroker();
-  console.log(`interop: broker ${broker.dll} on mqtts://localhost:${broker.mqttsPort}, management ${broker.server}`);
+  const amqps = broker.amqpsPort ? `amqps://localhost:${broker.amqpsPort}` : 'no AMQPS (not built)';
+  console.log(`interop: broker ${broker.dll} on mqtts://localhost:${broker.mqttsPort}, ${amqps}, management ${broker.server}`);
   Object.assign(process.env, brokerEnvironment(broker)); // inherited by the scenario processes
 
   const abort = AbortSignal.timeout(OVERALL_MS);

@@ -63,8 +63,8 @@ internal sealed class ServeCommand : Command
 
         AddPort("--mqtt-port", BrokerListener.Mqtt, "MQTT over TCP port");
         AddPort("--mqtts-port", BrokerListener.Mqtts, "MQTT over TLS port");
-        AddPort("--amqp-port", BrokerListener.Amqp, "AMQP over TCP port (AMQP is not built yet)");
-        AddPort("--amqps-port", BrokerListener.Amqps, "AMQP over TLS port (AMQP is not built yet)");
+        AddPort("--amqp-port", BrokerListener.Amqp, "AMQP 1.0 over TCP port");
+        AddPort("--amqps-port", BrokerListener.Amqps, "AMQP 1.0 over TLS port");
         AddPort("--https-port", BrokerListener.Https, "HTTPS port of the device and service REST surface (not built yet)");
         AddPort("--management-port", BrokerListener.Management, "gRPC management API port, on loopback only (cleartext HTTP/2)");
 

@@ -10,6 +10,8 @@ using Broker.Plugins.Authentication;
 using Broker.Plugins.Loading;
 using Broker.Host.Security;
 using Broker.Management;
+using Broker.Protocols.Amqp.IotHub;
+using Broker.Protocols.Amqp.Server;
 using Broker.Protocols.Mqtt.IotHub;
 using Broker.Protocols.Mqtt.Server;
 using Broker.Storage.Faster;
@@ -165,6 +167,8 @@ public sealed class BrokerServer : IAsyncDisposable
             services.AddSingleton<IotHubHubServices>();
             services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
             services.AddMqttServer<IotHubMqttConnectPolicy>();
+            services.AddOptions<AmqpServerOptions>().Bind(configuration.GetSection("Amqp"));
+            services.AddIotHubAmqp();
             settings.ConfigureServices?.Invoke(services);
             builder.WebHost.ConfigureKestrel(listeners.Configure);
 

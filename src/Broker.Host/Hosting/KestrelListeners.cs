@@ -1,5 +1,6 @@
 using System.Net;
 using Broker.Host.Security;
+using Broker.Protocols.Amqp.Server;
 using Broker.Protocols.Mqtt.Server;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -9,7 +10,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace Broker.Host.Hosting;
 
 /// <summary>
-/// Puts the broker's listeners on Kestrel: MQTT plain and TLS through the MQTT connection handler, and the
+/// Puts the broker's listeners on Kestrel: MQTT plain and TLS through the MQTT connection handler, AMQP plain and
+/// TLS through the AMQP engine, and the
 /// management API as cleartext HTTP/2 on loopback. Kestrel owns sockets, TLS and the connection limit.
 /// </summary>
 internal sealed class KestrelListeners
@@ -31,12 +33,12 @@ internal sealed class KestrelListeners
     /// </summary>
     public ServerCertificate? Certificate { get; set; }
 
-    /// <summary>Whether a TLS listener that will open needs <see cref="Certificate"/> (AMQPS and HTTPS join MQTTS once built).</summary>
-    public bool NeedsCertificate => WillOpen(BrokerListener.Mqtts);
+    /// <summary>Whether a TLS listener that will open needs <see cref="Certificate"/> (HTTPS joins MQTTS and AMQPS once built).</summary>
+    public bool NeedsCertificate => WillOpen(BrokerListener.Mqtts) || WillOpen(BrokerListener.Amqps);
 
-    /// <summary>Whether <paramref name="listener"/>'s protocol exists in this build (AMQP and the HTTPS surface do not yet).</summary>
+    /// <summary>Whether <paramref name="listener"/>'s protocol exists in this build (the HTTPS surface does not yet).</summary>
     public static bool IsBuilt(BrokerListener listener)
-        => listener is BrokerListener.Mqtt or BrokerListener.Mqtts or BrokerListener.Management;
+        => listener is BrokerListener.Mqtt or BrokerListener.Mqtts or BrokerListener.Amqp or BrokerListener.Amqps or BrokerListener.Management;
 
     /// <summary>Whether <paramref name="listener"/> is turned on and built.</summary>
     public bool WillOpen(BrokerListener listener) => _options.PortOf(listener) != BrokerListenerOptions.Disabled && IsBuilt(listener);
@@ -60,6 +62,21 @@ internal sealed class KestrelListeners
             });
         }
 
+        // AMQP closes its own connections on shutdown (close with amqp:connection:forced), so no abort on top.
+        if (WillOpen(BrokerListener.Amqp))
+        {
+            ListenPublic(kestrel, BrokerListener.Amqp, address, listen => listen.UseConnectionHandler<AmqpConnectionHandler>(), abortOnShutdown: false);
+        }
+
+        if (WillOpen(BrokerListener.Amqps))
+        {
+            ListenPublic(kestrel, BrokerListener.Amqps, address, listen =>
+            {
+                UseTls(listen);
+                listen.UseConnectionHandler<AmqpConnectionHandler>();
+            }, abortOnShutdown: false);
+        }
+
         if (WillOpen(BrokerListener.Management))
         {
             // Loopback only: the management API can create identities and read keys.
@@ -71,11 +88,15 @@ internal sealed class KestrelListeners
         }
     }
 
-    private void ListenPublic(KestrelServerOptions kestrel, BrokerListener listener, IPAddress? address, Action<ListenOptions> configure)
+    private void ListenPublic(KestrelServerOptions kestrel, BrokerListener listener, IPAddress? address, Action<ListenOptions> configure, bool abortOnShutdown = true)
     {
         void Configure(ListenOptions listen)
         {
-            listen.Use(CloseOnShutdown);
+            if (abortOnShutdown)
+            {
+                listen.Use(CloseOnShutdown);
+            }
+
             configure(listen);
             _endpoints.Add(listener, listen);
         }

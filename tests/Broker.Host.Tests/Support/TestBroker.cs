@@ -55,6 +55,12 @@ public sealed class TestBroker : IAsyncDisposable
     /// <summary>The MQTT over TLS port (127.0.0.1; the certificate names <c>localhost</c>).</summary>
     public int MqttsPort => GetPort(BrokerListener.Mqtts);
 
+    /// <summary>The AMQP port (plain TCP on 127.0.0.1).</summary>
+    public int AmqpPort => GetPort(BrokerListener.Amqp);
+
+    /// <summary>The AMQP over TLS port (127.0.0.1; the certificate names <c>localhost</c>).</summary>
+    public int AmqpsPort => GetPort(BrokerListener.Amqps);
+
     /// <summary>The management API port (cleartext HTTP/2 on 127.0.0.1), once the management API is built in.</summary>
     public int ManagementPort => GetPort(BrokerListener.Management);
 

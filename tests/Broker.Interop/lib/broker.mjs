@@ -1,5 +1,5 @@
-// Starts the real broker (`dotnet broker.dll serve`) as a child process on loopback, with its MQTTS and management
-// listeners on ports the OS picks, and reads the bound ports from its startup log. Every wait is bounded.
+// Starts the real broker (`dotnet broker.dll serve`) as a child process on loopback, with its MQTTS, AMQPS and
+// management listeners on ports the OS picks, and reads the bound ports from its startup log. Every wait is bounded.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -23,15 +23,19 @@ export function brokerDll() {
 
 // "Mqtts listening on mqtts://127.0.0.1:40123." / "Management listening on http://127.0.0.1:40124."
 const listening = /\b(\w+) listening on (\w+):\/\/(\S+):(\d+)\.?\s*$/;
+// "Amqps listener (port -1) not opened: the protocol is not built yet." (logged before the listeners open)
+const notBuilt = /\b(\w+) listener \(port -?\d+\) not opened\b/;
 
 /**
- * A running broker: its data folder, the CA its TLS listeners chain to, and the bound ports.
- * @typedef {{ dll: string, dataDir: string, caPem: string, mqttsPort: number, managementPort: number,
- *   server: string, recentLog: () => string, stop: () => Promise<void> }} Broker
+ * A running broker: its data folder, the CA its TLS listeners chain to, and the bound ports (`amqpsPort` is
+ * undefined when the broker says its AMQP listeners are not built).
+ * @typedef {{ dll: string, dataDir: string, caPem: string, mqttsPort: number, amqpsPort: number | undefined,
+ *   managementPort: number, server: string, recentLog: () => string, stop: () => Promise<void> }} Broker
  */
 
 /**
- * Starts a broker on a new temporary data folder and resolves once its MQTTS and management listeners are open.
+ * Starts a broker on a new temporary data folder and resolves once its MQTTS, AMQPS and management listeners are open
+ * (or the broker has said that AMQPS is not built).
  * @returns {Promise<Broker>}
  */
 export async function startBroker({ readyTimeoutMs = 60_000 } = {}) {
@@ -42,17 +46,19 @@ export async function startBroker({ readyTimeoutMs = 60_000 } = {}) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^BROKER_/i.test(name)));
   // -1 binds any free port (the --*-port flags only take 0..65535, 0 meaning off).
   env.BROKER_Listeners__MqttsPort = '-1';
+  env.BROKER_Listeners__AmqpsPort = '-1';
   env.BROKER_Listeners__ManagementPort = '-1';
   // IoT Hub offers a feedback record after up to 15 s to fill a batch; a test has no reason to wait that long.
   env.BROKER_CloudToDevice__FeedbackBatchDelay = '00:00:01';
 
   const child = spawn('dotnet', [
     dll, 'serve', '--data', dataDir, '--hostname', 'localhost', '--bind', '127.0.0.1',
-    '--mqtt-port', '0', '--amqp-port', '0', '--amqps-port', '0', '--https-port', '0',
+    '--mqtt-port', '0', '--amqp-port', '0', '--https-port', '0',
   ], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
   const log = [];
   const ports = {};
+  const unbuilt = new Set();
   let exited = null;
   const exit = new Promise((resolveExit) => child.once('exit', (code, signal) => {
     exited = { code, signal };
@@ -65,10 +71,10 @@ export async function startBroker({ readyTimeoutMs = 60_000 } = {}) {
       log.push(line);
       if (log.length > 200) log.shift();
       const match = listening.exec(line);
-      if (match) {
-        ports[match[1]] = Number(match[4]);
-        if (ports.Mqtts && ports.Management) resolveReady();
-      }
+      if (match) ports[match[1]] = Number(match[4]);
+      const missing = notBuilt.exec(line);
+      if (missing) unbuilt.add(missing[1]);
+      if (ports.Mqtts && ports.Management && (ports.Amqps || unbuilt.has('Amqps'))) resolveReady();
     };
     for (const stream of [child.stdout, child.stderr]) {
       let pending = '';
@@ -117,6 +123,7 @@ export async function startBroker({ readyTimeoutMs = 60_000 } = {}) {
     dataDir,
     caPem,
     mqttsPort: ports.Mqtts,
+    amqpsPort: ports.Amqps,
     managementPort: ports.Management,
     server: `http://127.0.0.1:${ports.Management}`,
     recentLog,

@@ -1,11 +1,33 @@
-// The device side exactly as a customer writes it: the official SDK's public API, the MQTT transport, the
+// The device side exactly as a customer writes it: the official SDK's public API, the MQTT or AMQP transport, the
 // connection string the hub hands out plus GatewayHostName, and the hub's CA passed through setOptions.
 import device from 'azure-iot-device';
+import amqp from 'azure-iot-device-amqp';
 import mqtt from 'azure-iot-device-mqtt';
 import { cliOk } from './cli.mjs';
 
 const { Client } = device; // CommonJS packages: named imports are not all detected
 const { Mqtt } = mqtt;
+const { Amqp } = amqp;
+
+/** The transports every device scenario runs with: the SDK's transport class and the broker port it dials (TLS). */
+const transportsByName = {
+  mqtt: { Transport: Mqtt, port: (broker) => broker.mqttsPort, listener: 'MQTTS' },
+  amqp: { Transport: Amqp, port: (broker) => broker.amqpsPort, listener: 'AMQPS' },
+};
+
+/** The transport names, in the order scenarios run them. */
+export const transports = Object.keys(transportsByName);
+
+/**
+ * Skips the running test (`t`) when the broker does not serve `transport` (its listener is not built), and says so;
+ * returns true if it skipped.
+ */
+export function skipUnlessServed(t, broker, transport) {
+  const { port, listener } = transportsByName[transport];
+  if (port(broker)) return false;
+  t.skip(`the broker's ${listener} listener is not built`);
+  return true;
+}
 
 // Fail at once instead of retrying for minutes, so that a failure shows the SDK's own error within the test's time.
 const noRetry = { shouldRetry: () => false, nextRetryTimeout: () => 0 };
@@ -21,9 +43,13 @@ export async function createDevice(broker, id) {
   return (await cliOk(broker, ['device', 'connection-string', id])).trim();
 }
 
-/** A client for the device's connection string, dialling the broker's MQTTS port and trusting its CA; not yet open. */
-export async function deviceClient(broker, connectionString) {
-  const client = Client.fromConnectionString(`${connectionString};GatewayHostName=localhost:${broker.mqttsPort}`, Mqtt);
+/**
+ * A client for the device's connection string over `transport` ('mqtt' or 'amqp'), dialling the broker's MQTTS or
+ * AMQPS port and trusting its CA; not yet open.
+ */
+export async function deviceClient(broker, connectionString, transport = 'mqtt') {
+  const { Transport, port } = transportsByName[transport];
+  const client = Client.fromConnectionString(`${connectionString};GatewayHostName=localhost:${port(broker)}`, Transport);
   client.setRetryPolicy(noRetry);
   await client.setOptions({ ca: broker.caPem });
   return client;
@@ -33,9 +59,9 @@ export async function deviceClient(broker, connectionString) {
  * Registers a new device and opens an SDK client for it. `dropped` rejects if the hub closes the connection: the SDK
  * leaves some calls (a twin GET) pending forever then, so tests race their waits against it (see `whileConnected`).
  */
-export async function connectNewDevice(broker, prefix) {
-  const id = deviceId(prefix);
-  const client = await deviceClient(broker, await createDevice(broker, id));
+export async function connectNewDevice(broker, prefix, transport = 'mqtt') {
+  const id = deviceId(`${prefix}-${transport}`);
+  const client = await deviceClient(broker, await createDevice(broker, id), transport);
   let drop;
   const dropped = new Promise((_, reject) => { drop = reject; });
   dropped.catch(() => {}); // observed through whileConnected

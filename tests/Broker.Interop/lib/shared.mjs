@@ -11,6 +11,7 @@ export function brokerEnvironment(broker) {
   return {
     INTEROP_BROKER_DATA: broker.dataDir,
     INTEROP_BROKER_MQTTS_PORT: String(broker.mqttsPort),
+    INTEROP_BROKER_AMQPS_PORT: broker.amqpsPort ? String(broker.amqpsPort) : '', // empty: AMQP is not built
     INTEROP_BROKER_MANAGEMENT_PORT: String(broker.managementPort),
   };
 }
@@ -25,6 +26,7 @@ export async function useBroker() {
       dataDir,
       caPem: await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8'),
       mqttsPort: Number(process.env.INTEROP_BROKER_MQTTS_PORT),
+      amqpsPort: process.env.INTEROP_BROKER_AMQPS_PORT ? Number(process.env.INTEROP_BROKER_AMQPS_PORT) : undefined,
       managementPort,
       server: `http://127.0.0.1:${managementPort}`,
       recentLog: () => '(the broker is run.mjs\'s; its log is printed there)',

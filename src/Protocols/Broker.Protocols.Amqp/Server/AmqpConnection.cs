@@ -100,6 +100,15 @@ public sealed class AmqpConnection
         {
             _monitor.Remove(this);
             DetachAll();
+            try
+            {
+                _links.OnConnectionClosed(Info);
+            }
+            catch (Exception ex)
+            {
+                AmqpLog.CallbackFailed(_logger, ex, Info.RemoteEndPoint);
+            }
+
             _outbox.Complete();
             try
             {

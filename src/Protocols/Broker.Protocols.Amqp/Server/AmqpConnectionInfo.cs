@@ -27,4 +27,7 @@ public sealed class AmqpConnectionInfo
 
     /// <summary>The host name the peer asked for in its open.</summary>
     public string? Hostname { get; internal set; }
+
+    /// <summary>The application's state for this connection (set by the SASL authenticator or link handler).</summary>
+    public object? ApplicationState { get; set; }
 }

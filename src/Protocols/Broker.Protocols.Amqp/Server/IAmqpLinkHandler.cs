@@ -8,4 +8,9 @@ public interface IAmqpLinkHandler
     /// null terminus and a detach carrying the condition.
     /// </summary>
     ValueTask<AmqpLinkDecision> OnAttachAsync(AmqpLink link, CancellationToken cancellationToken);
+
+    /// <summary>Called once the connection is gone, after every link's <see cref="IAmqpLinkEndpoint.OnDetached"/>.</summary>
+    void OnConnectionClosed(AmqpConnectionInfo connection)
+    {
+    }
 }
