@@ -42,10 +42,17 @@ public sealed class BrokerServerTests(ITestOutputHelper output)
         await using var broker = await TestBroker.StartAsync(new TestBrokerOptions
         {
             Output = output,
-            Settings = new Dictionary<string, string?> { [BrokerConfiguration.PortKey(BrokerListener.Mqtts)] = "0" },
+            // Both TLS listeners off: without either, no certificate is needed.
+            Settings = new Dictionary<string, string?>
+            {
+                [BrokerConfiguration.PortKey(BrokerListener.Mqtts)] = "0",
+                [BrokerConfiguration.PortKey(BrokerListener.Amqps)] = "0",
+            },
         });
 
         Assert.True(broker.Server.Endpoints.IsOpen(BrokerListener.Mqtt));
+        Assert.True(broker.Server.Endpoints.IsOpen(BrokerListener.Amqp));
+        Assert.False(broker.Server.Endpoints.IsOpen(BrokerListener.Amqps));
         Assert.False(broker.Server.Endpoints.IsOpen(BrokerListener.Mqtts));
         Assert.Null(broker.Server.Endpoints.GetEndPoint(BrokerListener.Mqtts));
         Assert.Throws<InvalidOperationException>(() => broker.MqttsPort);
