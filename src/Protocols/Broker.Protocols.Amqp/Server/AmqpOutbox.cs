@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Broker.Core.Threading;
 
 namespace Broker.Protocols.Amqp.Server;
 

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Broker.Core.Threading;
 using Broker.Protocols.Mqtt.Codec;
 
 namespace Broker.Protocols.Mqtt.Server;

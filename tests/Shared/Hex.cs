@@ -1,4 +1,4 @@
-namespace Broker.Protocols.Mqtt.Tests.Support;
+namespace Broker.Testing;
 
 internal static class Hex
 {

@@ -1,18 +1,19 @@
 using System.Threading.Tasks.Sources;
 
-namespace Broker.Protocols.Amqp.Server;
+namespace Broker.Core.Threading;
 
 /// <summary>
 /// An auto-reset signal with one waiter, awaited without allocating (a reusable value-task source): the outbox
-/// writer sleeps on it and any thread wakes it.
+/// writer of a protocol connection (MQTT, AMQP) sleeps on it and any thread wakes it.
 /// </summary>
-internal sealed class AsyncSignal : IValueTaskSource
+public sealed class AsyncSignal : IValueTaskSource
 {
     private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<bool> _source = new() { RunContinuationsAsynchronously = true };
     private bool _set;
     private bool _waiting;
 
+    /// <summary>Completes when the signal is set (at once if it already is), and resets it. One waiter at a time.</summary>
     public ValueTask WaitAsync()
     {
         lock (_lock)
@@ -29,6 +30,7 @@ internal sealed class AsyncSignal : IValueTaskSource
         }
     }
 
+    /// <summary>Sets the signal, waking the waiter if there is one; from any thread.</summary>
     public void Set()
     {
         lock (_lock)

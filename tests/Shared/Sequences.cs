@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Broker.Protocols.Mqtt.Tests.Support;
+namespace Broker.Testing;
 
 /// <summary>Builds multi-segment sequences; each segment gets its own array so that no read can run across.</summary>
 internal static class Sequences

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Broker.Protocols.Mqtt.Tests.Support;
+namespace Broker.Testing;
 
 /// <summary>A link of a hand-built multi-segment <see cref="ReadOnlySequence{T}"/>.</summary>
 internal sealed class TestSegment : ReadOnlySequenceSegment<byte>
