@@ -42,11 +42,18 @@ public sealed class BrokerServerTests(ITestOutputHelper output)
         await using var broker = await TestBroker.StartAsync(new TestBrokerOptions
         {
             Output = output,
-            Settings = new Dictionary<string, string?> { [BrokerConfiguration.PortKey(BrokerListener.Mqtts)] = "0" },
+            // Both TLS listeners off (MQTTS and AMQPS), so that no certificate is needed.
+            Settings = new Dictionary<string, string?>
+            {
+                [BrokerConfiguration.PortKey(BrokerListener.Mqtts)] = "0",
+                [BrokerConfiguration.PortKey(BrokerListener.Amqps)] = "0",
+            },
         });
 
         Assert.True(broker.Server.Endpoints.IsOpen(BrokerListener.Mqtt));
+        Assert.True(broker.Server.Endpoints.IsOpen(BrokerListener.Amqp));
         Assert.False(broker.Server.Endpoints.IsOpen(BrokerListener.Mqtts));
+        Assert.False(broker.Server.Endpoints.IsOpen(BrokerListener.Amqps));
         Assert.Null(broker.Server.Endpoints.GetEndPoint(BrokerListener.Mqtts));
         Assert.Throws<InvalidOperationException>(() => broker.MqttsPort);
         // Without a TLS listener no certificate is needed, so none is made.
