@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Reflection;
 using Broker.Core.Storage;
+using Broker.Core.Threading;
 using Broker.Storage.Faster.Recovery;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
@@ -28,8 +29,8 @@ internal sealed class DurableLog : IAsyncDisposable
             .CreateDelegate<Func<FasterLog, Task<LinkedCommitInfo>>>()
         ?? throw new InvalidOperationException("FasterLog.CommitTask was not found (FASTER 2.6.5 has it)");
 
-    private readonly AsyncAutoResetSignal _wake = new();
-    private readonly AsyncAutoResetSignal _commitDone = new(runContinuationsAsynchronously: false);
+    private readonly AsyncSignal _wake = new();
+    private readonly AsyncSignal _commitDone = new(runContinuationsAsynchronously: false);
     private readonly Action _onCommitDone;
     private volatile bool _stopping;
     private readonly SemaphoreSlim _full = new(0);
