@@ -259,6 +259,42 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Twin_TwoPairsOnOneConnection_EachRequestIsAnsweredOnItsPairedReceiver()
+    {
+        var device = await _broker.CreateDeviceAsync("amqp-twin-pairs");
+        var connection = await ConnectAsync(_broker, Auth.NoSasl);
+        try
+        {
+            var session = new Session(connection);
+            Assert.Equal(200, (await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)))).Status);
+            string address = $"/devices/{device.DeviceId}/twin";
+            var first = new Map { [(Symbol)"com.microsoft:channel-correlation-id"] = "twin:" + Guid.NewGuid() };
+            var second = new Map { [(Symbol)"com.microsoft:channel-correlation-id"] = "twin:" + Guid.NewGuid() };
+            var firstRequests = await AttachSenderAsync(session, "twin-sender-1", address, first, SenderSettleMode.Settled);
+            var firstReplies = await AttachReceiverAsync(session, "twin-receiver-1", address, first);
+            var secondRequests = await AttachSenderAsync(session, "twin-sender-2", address, second, SenderSettleMode.Settled);
+            var secondReplies = await AttachReceiverAsync(session, "twin-receiver-2", address, second);
+
+            // The first pair's request: its answer must not go to the second (latest) receiver.
+            await firstRequests.SendAsync(TwinRequest("GET", null, "first-get", null));
+            var firstAnswer = await firstReplies.ReceiveAsync(Bound);
+            Assert.NotNull(firstAnswer);
+            firstReplies.Accept(firstAnswer);
+            Assert.Equal("first-get", firstAnswer.Properties.CorrelationId);
+
+            await secondRequests.SendAsync(TwinRequest("GET", null, "second-get", null));
+            var secondAnswer = await secondReplies.ReceiveAsync(Bound);
+            Assert.NotNull(secondAnswer);
+            secondReplies.Accept(secondAnswer);
+            Assert.Equal("second-get", secondAnswer.Properties.CorrelationId);
+        }
+        finally
+        {
+            await connection.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task Methods_RequestAndResponse_RoundTrip()
     {
         var device = await _broker.CreateDeviceAsync("amqp-methods");

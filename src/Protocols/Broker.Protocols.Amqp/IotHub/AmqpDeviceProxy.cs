@@ -15,6 +15,7 @@ internal sealed class AmqpDeviceProxy : IDeviceProxy
     private readonly Lock _lock = new();
     private readonly HashSet<AmqpLink> _links = [];
     private readonly ArrayBufferWriter<byte> _scratch = new(1024);
+    private readonly Dictionary<string, AmqpOutgoing> _twinRepliesByChannel = new(StringComparer.Ordinal);
     private AmqpOutgoing? _twinReplies;
     private AmqpOutgoing? _methodRequests;
     private CloudToDeviceEndpoint? _cloudToDevice;
@@ -85,7 +86,13 @@ internal sealed class AmqpDeviceProxy : IDeviceProxy
     }
 
     /// <summary>Adds a link; false when the proxy was closed meanwhile (the caller makes a new one).</summary>
-    public bool AddLink(AmqpLink link, AmqpOutgoing? twinReplies = null, AmqpOutgoing? methodRequests = null, CloudToDeviceEndpoint? cloudToDevice = null)
+    /// <remarks>
+    /// A twin receiver link is remembered under its <c>com.microsoft:channel-correlation-id</c> (<paramref name="channel"/>),
+    /// so replies go to the receiver paired with the sender the request came on; the latest one also carries desired
+    /// notifications and answers requests from links without a channel.
+    /// </remarks>
+    public bool AddLink(AmqpLink link, AmqpOutgoing? twinReplies = null, AmqpOutgoing? methodRequests = null, CloudToDeviceEndpoint? cloudToDevice = null,
+        string? channel = null)
     {
         lock (_lock)
         {
@@ -95,6 +102,11 @@ internal sealed class AmqpDeviceProxy : IDeviceProxy
             }
 
             _links.Add(link);
+            if (twinReplies is not null && channel is not null)
+            {
+                _twinRepliesByChannel[channel] = twinReplies;
+            }
+
             _twinReplies = twinReplies ?? _twinReplies;
             _methodRequests = methodRequests ?? _methodRequests;
             _cloudToDevice = cloudToDevice ?? _cloudToDevice;
@@ -118,6 +130,15 @@ internal sealed class AmqpDeviceProxy : IDeviceProxy
             if (!_links.Remove(link))
             {
                 return;
+            }
+
+            foreach (var (channel, replies) in _twinRepliesByChannel)
+            {
+                if (replies.Link == link)
+                {
+                    _twinRepliesByChannel.Remove(channel);
+                    break;
+                }
             }
 
             if (_twinReplies?.Link == link)
@@ -237,12 +258,16 @@ internal sealed class AmqpDeviceProxy : IDeviceProxy
         }
     }
 
-    /// <summary>Sends a twin reply on the twin link the device receives on.</summary>
-    public void SendTwinReply(ReadOnlySpan<byte> correlationId, int status, long? version, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Sends a twin reply on the receiver link paired with the request's sender link by <paramref name="channel"/>
+    /// (<c>com.microsoft:channel-correlation-id</c>), or on the latest twin receiver link when there is no such pair.
+    /// </summary>
+    public void SendTwinReply(string? channel, ReadOnlySpan<byte> correlationId, int status, long? version, ReadOnlySpan<byte> body)
     {
         lock (_lock)
         {
-            if (_twinReplies is not { } link)
+            var link = channel is not null && _twinRepliesByChannel.TryGetValue(channel, out var paired) ? paired : _twinReplies;
+            if (link is null)
             {
                 return;
             }

@@ -358,7 +358,7 @@ internal sealed class CloudToDeviceEndpoint : DeviceLinkEndpoint, IAmqpLinkEndpo
 /// the desired-properties subscription, each answered on the twin link the device receives on with the request's
 /// correlation-id (its AMQP type kept) and a <c>status</c> annotation.
 /// </summary>
-internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection) : DeviceLinkEndpoint(proxy, connection), IAmqpLinkEndpoint
+internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConnection connection, string? channel) : DeviceLinkEndpoint(proxy, connection), IAmqpLinkEndpoint
 {
     public void OnMessage(AmqpLink link, AmqpIncomingDelivery delivery, in ReadOnlySequence<byte> message)
     {
@@ -396,11 +396,11 @@ internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConne
             case "GET":
                 try
                 {
-                    Proxy.SendTwinReply(correlationId, 200, null, Proxy.Hub.Twins.GetDeviceView(Proxy.Context.DeviceId, Proxy.Context.ModuleId));
+                    Proxy.SendTwinReply(channel, correlationId, 200, null, Proxy.Hub.Twins.GetDeviceView(Proxy.Context.DeviceId, Proxy.Context.ModuleId));
                 }
                 catch (IotHubException ex)
                 {
-                    Proxy.SendTwinReply(correlationId, ex.HttpStatus, null, ErrorBody(ex));
+                    Proxy.SendTwinReply(channel, correlationId, ex.HttpStatus, null, ErrorBody(ex));
                 }
 
                 break;
@@ -409,10 +409,10 @@ internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConne
                 break;
             case "PUT" or "DELETE" when resource is not null && resource.TrimEnd('/').Equals("/notifications/twin/properties/desired", StringComparison.OrdinalIgnoreCase):
                 Proxy.SetDesiredSubscription(operation.Equals("PUT", StringComparison.OrdinalIgnoreCase));
-                Proxy.SendTwinReply(correlationId, 200, null, default);
+                Proxy.SendTwinReply(channel, correlationId, 200, null, default);
                 break;
             default:
-                Proxy.SendTwinReply(correlationId, 400, null, Encoding.UTF8.GetBytes($"{{\"errorCode\":400004,\"message\":\"Unsupported twin operation {operation} {resource}.\"}}"));
+                Proxy.SendTwinReply(channel, correlationId, 400, null, Encoding.UTF8.GetBytes($"{{\"errorCode\":400004,\"message\":\"Unsupported twin operation {operation} {resource}.\"}}"));
                 break;
         }
     }
@@ -422,16 +422,16 @@ internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConne
         try
         {
             long version = await Proxy.Hub.Twins.UpdateReportedAsync(Proxy.Context.DeviceId, Proxy.Context.ModuleId, patch).ConfigureAwait(false);
-            Proxy.SendTwinReply(correlationId, 204, version, default);
+            Proxy.SendTwinReply(channel, correlationId, 204, version, default);
         }
         catch (IotHubException ex)
         {
-            Proxy.SendTwinReply(correlationId, ex.HttpStatus, null, ErrorBody(ex));
+            Proxy.SendTwinReply(channel, correlationId, ex.HttpStatus, null, ErrorBody(ex));
         }
         catch (StorageException ex)
         {
             IotHubAmqpLog.StorageFailed(Proxy.Hub.Logger, ex, Proxy.Context.IdentityKey);
-            Proxy.SendTwinReply(correlationId, 500, null, default);
+            Proxy.SendTwinReply(channel, correlationId, 500, null, default);
         }
     }
 

@@ -288,7 +288,7 @@ public sealed class IotHubAmqpHub : IAmqpSaslAuthenticator, IAmqpLinkHandler
                     endpoint = cloudToDevice = new CloudToDeviceEndpoint(link, proxy, state);
                     break;
                 case IotHubLinkKind.Twin when hubReceives:
-                    endpoint = new TwinRequestEndpoint(proxy, state);
+                    endpoint = new TwinRequestEndpoint(proxy, state, ChannelOf(link));
                     break;
                 case IotHubLinkKind.Twin:
                     twinReplies = new AmqpOutgoing(link);
@@ -303,12 +303,31 @@ public sealed class IotHubAmqpHub : IAmqpSaslAuthenticator, IAmqpLinkHandler
                     break;
             }
 
-            if (proxy.AddLink(link, twinReplies, methodRequests, cloudToDevice))
+            if (proxy.AddLink(link, twinReplies, methodRequests, cloudToDevice, twinReplies is null ? null : ChannelOf(link)))
             {
                 return AmqpLinkDecision.Accept(endpoint);
             }
 
             state.RemoveLink(identity, link); // the proxy was closed meanwhile (taken over): start a new one
+        }
+    }
+
+    // The SDKs give both links of a twin or method pair the same com.microsoft:channel-correlation-id.
+    private static string? ChannelOf(AmqpLink link)
+    {
+        try
+        {
+            if (!AmqpMap.TryGetValue(link.Properties.Span, "com.microsoft:channel-correlation-id"u8, out var value))
+            {
+                return null;
+            }
+
+            var text = AmqpMap.GetText(value);
+            return text.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(text);
+        }
+        catch (AmqpDecodeException)
+        {
+            return null; // properties we cannot read pair nothing; replies go to the latest twin receiver
         }
     }
 
