@@ -86,18 +86,18 @@ internal sealed class TelemetryEndpoint : DeviceLinkEndpoint, IAmqpLinkEndpoint,
             catch (AmqpDecodeException ex)
             {
                 error = null;
-                Reject(delivery, "amqp:decode-error", ex.Message);
+                _link.Settle(delivery, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
             }
             catch (StorageException ex)
             {
                 error = null;
                 IotHubAmqpLog.StorageFailed(Proxy.Hub.Logger, ex, Proxy.Context.IdentityKey);
-                Reject(delivery, "amqp:internal-error", "The message could not be stored.");
+                _link.Settle(delivery, AmqpOutcome.Rejected("amqp:internal-error", "The message could not be stored."));
             }
 
             if (error is not null)
             {
-                Reject(delivery, "amqp:link:message-size-exceeded", error);
+                _link.Settle(delivery, AmqpOutcome.Rejected("amqp:link:message-size-exceeded", error));
             }
         }
     }
@@ -244,14 +244,6 @@ internal sealed class TelemetryEndpoint : DeviceLinkEndpoint, IAmqpLinkEndpoint,
 
     public void OnFailed(long token, Exception error) => _link.Settle((uint)token, AmqpOutcome.Rejected("amqp:internal-error", "The message could not be stored."));
 
-    private void Reject(AmqpIncomingDelivery delivery, string condition, string description)
-    {
-        if (!delivery.Settled)
-        {
-            _link.Settle(delivery.DeliveryId, AmqpOutcome.Rejected(condition, description));
-        }
-    }
-
     private readonly record struct Waiting(byte[] Event, bool Acknowledge, uint DeliveryId);
 }
 
@@ -378,18 +370,12 @@ internal sealed class TwinRequestEndpoint(AmqpDeviceProxy proxy, IotHubAmqpConne
         }
         catch (AmqpDecodeException ex)
         {
-            if (!delivery.Settled)
-            {
-                link.Settle(delivery.DeliveryId, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
-            }
+            link.Settle(delivery, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
 
             return;
         }
 
-        if (!delivery.Settled)
-        {
-            link.Settle(delivery.DeliveryId, AmqpOutcome.Accepted);
-        }
+        link.Settle(delivery, AmqpOutcome.Accepted);
 
         switch (operation?.ToUpperInvariant())
         {
@@ -524,10 +510,7 @@ internal sealed class MethodResponseEndpoint(AmqpDeviceProxy proxy, IotHubAmqpCo
             var body = TwinRequestEndpoint.BodyOf(bytes, layout);
             if (status is null || body.Length > Core.Methods.MethodInvoker.MaxPayloadBytes)
             {
-                if (!delivery.Settled)
-                {
-                    link.Settle(delivery.DeliveryId, AmqpOutcome.Rejected("com.microsoft:argument-error", "A method response needs an IoThub-status and at most 128 KB."));
-                }
+                link.Settle(delivery, AmqpOutcome.Rejected("com.microsoft:argument-error", "A method response needs an IoThub-status and at most 128 KB."));
 
                 return;
             }
@@ -537,17 +520,11 @@ internal sealed class MethodResponseEndpoint(AmqpDeviceProxy proxy, IotHubAmqpCo
                 IotHubAmqpLog.UnknownMethodResponse(Proxy.Hub.Logger, Proxy.Context.IdentityKey, requestId);
             }
 
-            if (!delivery.Settled)
-            {
-                link.Settle(delivery.DeliveryId, AmqpOutcome.Accepted);
-            }
+            link.Settle(delivery, AmqpOutcome.Accepted);
         }
         catch (AmqpDecodeException ex)
         {
-            if (!delivery.Settled)
-            {
-                link.Settle(delivery.DeliveryId, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
-            }
+            link.Settle(delivery, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
         }
     }
 }

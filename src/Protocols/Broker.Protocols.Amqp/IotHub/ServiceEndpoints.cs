@@ -44,18 +44,12 @@ internal sealed class CbsRequestEndpoint(IotHubAmqpConnection connection) : IAmq
         }
         catch (AmqpDecodeException ex)
         {
-            if (!delivery.Settled)
-            {
-                link.Settle(delivery.DeliveryId, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
-            }
+            link.Settle(delivery, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
 
             return;
         }
 
-        if (!delivery.Settled)
-        {
-            link.Settle(delivery.DeliveryId, AmqpOutcome.Accepted);
-        }
+        link.Settle(delivery, AmqpOutcome.Accepted);
 
         _ = PutTokenAsync(messageId, operation, audience, token);
     }
@@ -111,7 +105,7 @@ internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connecti
             var layout = AmqpMessageLayout.Parse(bytes);
             if (layout.Properties.End.Value == 0)
             {
-                Settle(link, delivery, AmqpOutcome.Rejected("com.microsoft:argument-error", "The message has no properties (to)."));
+                link.Settle(delivery, AmqpOutcome.Rejected("com.microsoft:argument-error", "The message has no properties (to)."));
                 return;
             }
 
@@ -119,7 +113,7 @@ internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connecti
             string to = Encoding.UTF8.GetString(properties.To);
             if (!IotHubLinkAddress.TryParseCloudToDeviceTarget(to, out deviceId, out string? moduleId) || moduleId is not null)
             {
-                Settle(link, delivery, AmqpOutcome.Rejected("com.microsoft:argument-error", $"'to' must be /devices/{{id}}/messages/deviceBound, not '{to}'."));
+                link.Settle(delivery, AmqpOutcome.Rejected("com.microsoft:argument-error", $"'to' must be /devices/{{id}}/messages/deviceBound, not '{to}'."));
                 return;
             }
 
@@ -136,7 +130,7 @@ internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connecti
                 {
                     if (IotHubAmqpMessages.ParseAck(value) is not { } parsed)
                     {
-                        Settle(link, delivery, AmqpOutcome.Rejected("com.microsoft:argument-error", $"iothub-ack '{value}' is not none, positive, negative or full."));
+                        link.Settle(delivery, AmqpOutcome.Rejected("com.microsoft:argument-error", $"iothub-ack '{value}' is not none, positive, negative or full."));
                         return;
                     }
 
@@ -167,7 +161,7 @@ internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connecti
         }
         catch (AmqpDecodeException ex)
         {
-            Settle(link, delivery, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
+            link.Settle(delivery, AmqpOutcome.Rejected("amqp:decode-error", ex.Message));
             return;
         }
 
@@ -192,7 +186,7 @@ internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connecti
             outcome = AmqpOutcome.Rejected("amqp:internal-error", "The message could not be stored.");
         }
 
-        Settle(link, delivery, outcome);
+        link.Settle(delivery, outcome);
     }
 
     /// <summary>The AMQP condition the service SDKs map back to the hub's error.</summary>
@@ -207,14 +201,6 @@ internal sealed class ServiceCloudToDeviceEndpoint(IotHubAmqpConnection connecti
         IotHubErrorCode.ThrottlingException or IotHubErrorCode.ThrottleBacklogLimitExceeded => "com.microsoft:device-container-throttled",
         _ => "amqp:internal-error",
     };
-
-    private static void Settle(AmqpLink link, AmqpIncomingDelivery delivery, AmqpOutcome outcome)
-    {
-        if (!delivery.Settled)
-        {
-            link.Settle(delivery.DeliveryId, outcome);
-        }
-    }
 }
 
 /// <summary>

@@ -94,6 +94,15 @@ public sealed class AmqpLink
     /// <summary>Settles a delivery received on this link with <paramref name="outcome"/>.</summary>
     public void Settle(uint deliveryId, AmqpOutcome outcome) => _connection.Settle(this, deliveryId, outcome);
 
+    /// <summary>Settles <paramref name="delivery"/> with <paramref name="outcome"/>, unless the peer sent it pre-settled (nothing to answer then).</summary>
+    public void Settle(in AmqpIncomingDelivery delivery, AmqpOutcome outcome)
+    {
+        if (!delivery.Settled)
+        {
+            Settle(delivery.DeliveryId, outcome);
+        }
+    }
+
     /// <summary>Detaches (closes) the link, with an error condition when given.</summary>
     public void Detach(string? condition = null, string? description = null) => _connection.DetachLocal(this, condition, description);
 
