@@ -53,6 +53,14 @@ internal sealed class ManagementApi : IDisposable
         return new ManagementApi(managementPort, token);
     }
 
+    /// <summary>Registers a device with generated keys through the registry API and returns its primary key.</summary>
+    public async Task<string> CreateDeviceAsync(string deviceId)
+    {
+        var reply = await Registry.CreateDeviceAsync(new CreateDeviceRequest { DeviceJson = $"{{\"deviceId\":\"{deviceId}\"}}" }, Call());
+        using var json = System.Text.Json.JsonDocument.Parse(reply.DeviceJson);
+        return json.RootElement.GetProperty("authentication").GetProperty("symmetricKey").GetProperty("primaryKey").GetString()!;
+    }
+
     /// <summary>Options of a unary call: the token and a deadline.</summary>
     public CallOptions Call(CancellationToken cancellationToken = default)
         => new(_headers, DateTime.UtcNow.AddSeconds(30), cancellationToken);

@@ -1,6 +1,5 @@
 using Broker.IntegrationTests.Support;
 using System.Globalization;
-using System.Text.Json;
 using Broker.Core.Security;
 using Broker.Host.Tests.Support;
 using Broker.Management.V1;
@@ -50,9 +49,7 @@ public sealed class BrokerCrashTests(ITestOutputHelper output)
                 for (int i = 0; i < Devices; i++)
                 {
                     var id = $"crash-{i.ToString(CultureInfo.InvariantCulture)}";
-                    var reply = await api.Registry.CreateDeviceAsync(new CreateDeviceRequest { DeviceJson = $"{{\"deviceId\":\"{id}\"}}" }, api.Call());
-                    using var json = JsonDocument.Parse(reply.DeviceJson);
-                    var key = json.RootElement.GetProperty("authentication").GetProperty("symmetricKey").GetProperty("primaryKey").GetString()!;
+                    var key = await api.CreateDeviceAsync(id);
                     devices.Add(new Sender(id, SasTokenBuilder.Create(SasTokenBuilder.ResourceFor(HostName, id), key, DateTimeOffset.UtcNow.AddHours(1))));
                 }
             }
