@@ -80,7 +80,9 @@ public sealed class BrokerServer : IAsyncDisposable
     public static async Task<BrokerServer> CreateAsync(BrokerServerSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        // reloadConfigOnChange=false: otherwise the default appsettings sources (cleared below) leave a recursive
+        // FileSystemWatcher on the working directory, which holds ./data by default, so every log write and fsync woke it.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 
         // The broker's own sources only: ASP.NET's defaults would also read every unprefixed environment variable.
         builder.Configuration.Sources.Clear();
