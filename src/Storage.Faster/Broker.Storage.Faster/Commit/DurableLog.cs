@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Broker.Core.Storage;
 using Broker.Core.Threading;
 using Broker.Storage.Faster.Recovery;
@@ -36,7 +37,13 @@ internal sealed class DurableLog : IAsyncDisposable
     private readonly SemaphoreSlim _full = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly FileLogCommitManager _commits;
-    private IDevice _device;
+    private readonly Action<int, uint> _onPageWritten;
+    private readonly Lock _fasterCommitLock = new();
+    private TaskCompletionSource<StorageException?>? _fasterCommit;
+    private StorageException? _pageWriteFailure;
+    private SegmentFileDevice _device;
+    private TailPageWriter _tail;
+    private long _appendedUntil; // the end of the last record appended (appends are serialized by the caller)
     private long _pendingBytes;
     private int _commitRequested;
     private Task? _loop;
@@ -53,8 +60,10 @@ internal sealed class DurableLog : IAsyncDisposable
         _commits = new FileLogCommitManager(CommitDirectory);
         _onCommitDone = _commitDone.Set;
         _commits.FailureObserved = _onCommitDone;
-        _device = new SegmentFileDevice(DevicePath, recoverDevice: true);
+        _onPageWritten = OnPageWritten;
+        _device = new SegmentFileDevice(DevicePath, recoverDevice: true) { WriteCompleted = _onPageWritten };
         Log = new FasterLog(Settings(_device));
+        _tail = new TailPageWriter(Log, _device, sizes.PageSizeBits, sizes.SegmentSizeBits);
         Queue = new DurabilityQueue(FirstAddress);
     }
 
@@ -92,6 +101,7 @@ internal sealed class DurableLog : IAsyncDisposable
         catch
         {
             log.Log.Dispose();
+            log._tail.Dispose();
             log._device.Dispose();
             throw;
         }
@@ -135,6 +145,7 @@ internal sealed class DurableLog : IAsyncDisposable
 
         CheckSegments(Log.BeginAddress, committed);
         Queue.Advance(committed);
+        _appendedUntil = committed;
     }
 
     private bool SegmentHoldsData(long segment)
@@ -230,14 +241,17 @@ internal sealed class DurableLog : IAsyncDisposable
         }
 
         Queue.Reset(newTail);
+        _appendedUntil = newTail;
     }
 
     private void Reopen()
     {
         Log.Dispose();
+        _tail.Dispose();
         _device.Dispose();
-        _device = new SegmentFileDevice(DevicePath, recoverDevice: true);
+        _device = new SegmentFileDevice(DevicePath, recoverDevice: true) { WriteCompleted = _onPageWritten };
         Log = new FasterLog(Settings(_device));
+        _tail = new TailPageWriter(Log, _device, _sizes.PageSizeBits, _sizes.SegmentSizeBits);
     }
 
     private static ReadOnlySpan<byte> CutCookieMagic => "BCUT"u8;
@@ -314,8 +328,9 @@ internal sealed class DurableLog : IAsyncDisposable
             throw Fail(ex);
         }
 
-        OnAppended(length);
         endAddress = address + EntrySize(length);
+        Volatile.Write(ref _appendedUntil, endAddress); // before the commit loop hears of it
+        OnAppended(length);
         return address;
     }
 
@@ -348,14 +363,16 @@ internal sealed class DurableLog : IAsyncDisposable
         while ((needed = RoomNeeded(entryLength)) > 0)
         {
             OnAppended(0); // make sure a commit is coming
-            _room.Wait(Queue, needed);
+            _room.Wait(Queue, needed + 1); // see RoomNeeded
             ThrowIfFailed();
         }
     }
 
     /// <summary>
-    /// The durable address FASTER needs before a record of <paramref name="entryLength"/> bytes can be appended
-    /// without waiting, or 0 when it can be appended now.
+    /// The flushed address FASTER needs before a record of <paramref name="entryLength"/> bytes can be appended
+    /// without waiting, or 0 when it can be appended now. It is a page start; waiters wait for a commit one byte past
+    /// it: the group commit writes the tail page itself but commits only once FASTER has written every page before
+    /// it, so a commit reaching into the page that starts there means FASTER has flushed up to it.
     /// </summary>
     public long RoomNeeded(int entryLength)
     {
@@ -383,7 +400,7 @@ internal sealed class DurableLog : IAsyncDisposable
         {
             ThrowIfFailed();
             OnAppended(0);
-            await WaitDurableAsync(needed, cancellationToken).ConfigureAwait(false); // only while the disk lags
+            await WaitDurableAsync(needed + 1, cancellationToken).ConfigureAwait(false); // only while the disk lags; see RoomNeeded
         }
     }
 
@@ -402,9 +419,11 @@ internal sealed class DurableLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// The group commit: wait until something is appended, commit up to the tail, tell the durability queue and the
-    /// readers, again. One long-lived state machine whose waits are reusable signals and FASTER's own commit task, so a
-    /// commit allocates nothing here (FASTER's commit and page flush still do).
+    /// The group commit: wait until something is appended, flush the pages up to the tail, write the commit record,
+    /// tell the durability queue and the readers, again. One long-lived state machine whose waits are reusable signals,
+    /// and neither FASTER's commit nor its page flush runs (<see cref="TailPageWriter"/>), so a group commit allocates
+    /// nothing. FASTER's own commit runs here too, when <see cref="FlushAsync"/> asks for it (truncations move the
+    /// begin address, which only FASTER's commit records and acts on): one committer, so records stay in order.
     /// </summary>
     private async Task CommitLoopAsync()
     {
@@ -436,47 +455,143 @@ internal sealed class DurableLog : IAsyncDisposable
                 _full.Wait(0);
             }
 
+            var fasterCommit = TakeFasterCommitRequest();
             try
             {
-                var task = CommitTaskOf(Log);
-                if (Log.CommitStrongly(out long tail, out _, spinWait: false))
+                if (fasterCommit is null)
                 {
-                    while (Log.CommittedUntilAddress < tail)
-                    {
-                        ThrowIfCommitRecordFailed();
-                        if (task.IsCompleted)
-                        {
-                            task.GetAwaiter().GetResult(); // a failed page write throws here
-                            task = CommitTaskOf(Log);
-                            continue;
-                        }
-
-                        // Woken by FASTER's commit task, or by the commit manager when the record could not be written
-                        // (FASTER then never completes the commit).
-                        _commitDone.Clear();
-                        task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onCommitDone);
-                        ThrowIfCommitRecordFailed();
-                        await _commitDone.WaitAsync().ConfigureAwait(false);
-                    }
+                    await CommitAppendedAsync().ConfigureAwait(false);
                 }
-
-                ThrowIfCommitRecordFailed();
+                else
+                {
+                    await CommitWithFasterAsync().ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {
-                Fail(ex);
+                var failure = Fail(ex);
+                fasterCommit?.TrySetResult(failure);
+                TakeFasterCommitRequest()?.TrySetResult(failure);
                 return;
             }
 
             Queue.Advance(Log.CommittedUntilAddress);
             Committed.Pulse();
+            fasterCommit?.TrySetResult(null);
         }
 
         // The final commit finishes pending acknowledgements. With nothing pending it is skipped: FASTER would write a
         // commit record anyway after a recovery, replacing one that may still carry the tail-cut cookie.
+        StorageException? final = null;
         if (Log.TailAddress > Log.CommittedUntilAddress || Log.BeginAddress > Log.CommittedBeginAddress)
         {
-            await CommitAndPublishAsync().ConfigureAwait(false);
+            final = await CommitAndPublishAsync().ConfigureAwait(false);
+        }
+
+        TakeFasterCommitRequest()?.TrySetResult(final);
+    }
+
+    /// <summary>
+    /// Makes everything appended so far durable: waits until FASTER has written the pages the tail has left (it starts
+    /// those writes itself), writes the rest of the tail page (<see cref="TailPageWriter"/>), then the commit record.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // no box per commit when it waits
+    private async ValueTask CommitAppendedAsync()
+    {
+        long until = Volatile.Read(ref _appendedUntil);
+        if (until <= Log.CommittedUntilAddress)
+        {
+            return;
+        }
+
+        long tailPage = _tail.PageStartBelow(until);
+        while (Log.FlushedUntilAddress < tailPage)
+        {
+            _tail.Refresh();
+            ThrowIfPageWriteFailed();
+            _commitDone.Clear(); // set by the device after each page write, once FASTER has moved FlushedUntilAddress
+            if (Log.FlushedUntilAddress >= tailPage)
+            {
+                break;
+            }
+
+            ThrowIfPageWriteFailed();
+            ThrowIfCommitRecordFailed();
+            await _commitDone.WaitAsync().ConfigureAwait(false);
+        }
+
+        long from = Math.Max(Math.Max(Log.FlushedUntilAddress, Log.CommittedUntilAddress), tailPage);
+        if (from < until)
+        {
+            try
+            {
+                _tail.Write(from, until);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException($"A page write to the {Name} log failed: {ex.Message}", SegmentPathFor(from), ex);
+            }
+        }
+
+        _commits.CommitFlushed(Log.CommittedBeginAddress, until);
+        Volatile.Write(ref Log.CommittedUntilAddress, until); // readers scan up to it
+    }
+
+    /// <summary>FASTER's commit up to the tail, awaiting FASTER's internal commit task rather than <c>CommitAsync</c>'s objects.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CommitWithFasterAsync()
+    {
+        var task = CommitTaskOf(Log);
+        if (Log.CommitStrongly(out long tail, out _, spinWait: false))
+        {
+            while (Log.CommittedUntilAddress < tail)
+            {
+                ThrowIfCommitRecordFailed();
+                if (task.IsCompleted)
+                {
+                    task.GetAwaiter().GetResult(); // a failed page write throws here
+                    task = CommitTaskOf(Log);
+                    continue;
+                }
+
+                // Woken by FASTER's commit task, or by the commit manager when the record could not be written
+                // (FASTER then never completes the commit).
+                _commitDone.Clear();
+                task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onCommitDone);
+                ThrowIfCommitRecordFailed();
+                await _commitDone.WaitAsync().ConfigureAwait(false);
+            }
+        }
+
+        ThrowIfCommitRecordFailed();
+    }
+
+    private TaskCompletionSource<StorageException?>? TakeFasterCommitRequest()
+    {
+        lock (_fasterCommitLock)
+        {
+            var request = _fasterCommit;
+            _fasterCommit = null;
+            return request;
+        }
+    }
+
+    private void OnPageWritten(int segment, uint error)
+    {
+        if (error != 0)
+        {
+            Interlocked.CompareExchange(ref _pageWriteFailure,
+                new StorageException($"A page write to the {Name} log failed with error {error}", SegmentPath(segment)), null);
+        }
+
+        _commitDone.Set();
+    }
+
+    private void ThrowIfPageWriteFailed()
+    {
+        if (Volatile.Read(ref _pageWriteFailure) is { } failure)
+        {
+            throw failure;
         }
     }
 
@@ -534,11 +649,38 @@ internal sealed class DurableLog : IAsyncDisposable
         }
     }
 
-    /// <summary>Commits what is pending now, truncations included, and waits for it (checkpoints, shutdown).</summary>
+    /// <summary>
+    /// Commits what is pending now, truncations included, with FASTER's commit, and waits for it (checkpoints,
+    /// retention). While the commit loop runs, the loop does it, so that no two commits race.
+    /// </summary>
     public async ValueTask FlushAsync()
     {
         ThrowIfFailed();
-        if (await CommitAndPublishAsync().ConfigureAwait(false) is { } failure)
+        StorageException? failure;
+        if (_loop is null)
+        {
+            failure = await CommitAndPublishAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            TaskCompletionSource<StorageException?> request;
+            lock (_fasterCommitLock)
+            {
+                request = _fasterCommit ??= new TaskCompletionSource<StorageException?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            if (_loop.IsCompleted)
+            {
+                TakeFasterCommitRequest()?.TrySetResult(null); // stopped: its final commit has run
+                ThrowIfFailed();
+                return;
+            }
+
+            OnAppended(0);
+            failure = await request.Task.ConfigureAwait(false);
+        }
+
+        if (failure is not null)
         {
             throw failure;
         }
@@ -556,6 +698,7 @@ internal sealed class DurableLog : IAsyncDisposable
 
         Committed.Close();
         Log.Dispose();
+        _tail.Dispose();
         _device.Dispose(); // SegmentFileDevice holds no pool that a failed file creation could leave waiting (FASTER's did)
         _stop.Dispose();
         _full.Dispose();

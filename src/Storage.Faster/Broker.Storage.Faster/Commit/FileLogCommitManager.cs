@@ -38,11 +38,14 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
     private const string LegacyPrefix = "commit.";
     private const string LegacySuffix = ".0";
     private const int SectorSize = 512;
+    private const int FasterMetadataSize = 44;
     private static ReadOnlySpan<byte> SlotMagic => "BCS1"u8;
 
     private readonly TaskCompletionSource<StorageException> _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly byte[] _slotBuffer = new byte[SlotSize];
     private readonly long[] _slotCommit = [-1, -1];
+    private readonly Lock _writeLock = new();
+    private long _lastNumber; // the highest record number on disk or written
     private SafeFileHandle? _slots;
     private FileStream? _flusher; // fsync where fdatasync is not available
     private int _newestSlot = -1;
@@ -54,6 +57,10 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
         Directory = directory;
         SlotFilePath = Path.Combine(directory, SlotFileName);
         ReadSlots();
+        foreach (long legacy in ListLegacy())
+        {
+            _lastNumber = Math.Max(_lastNumber, legacy);
+        }
     }
 
     public string Directory { get; }
@@ -85,14 +92,62 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
         }
     }
 
+    /// <summary>
+    /// FASTER's commit (truncations, the tail cut, shutdown). Records are numbered by this manager: FASTER's own commit
+    /// number lags behind the records <see cref="CommitFlushed"/> writes, and the newest record must carry the highest number.
+    /// </summary>
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
-        if (commitMetadata.Length > SlotSize - SlotHeaderSize)
+        lock (_writeLock)
         {
-            WriteLegacy(untilAddress, commitMetadata, commitNum);
-            return;
-        }
+            long number = Math.Max(commitNum, _lastNumber + 1);
+            if (commitMetadata.Length > SlotSize - SlotHeaderSize)
+            {
+                WriteLegacy(untilAddress, commitMetadata, number);
+            }
+            else
+            {
+                WriteSlot(untilAddress, commitMetadata, number);
+            }
 
+            _lastNumber = number;
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="untilAddress"/> the recovery point of a log whose pages below it are already on disk:
+    /// FASTER's commit metadata for it (no iterators, no cookie; FASTER's layout, so <c>FasterLog.Recover</c> reads it)
+    /// written into a slot without allocating. The group commit calls this instead of FASTER's commit.
+    /// </summary>
+    public void CommitFlushed(long beginAddress, long untilAddress)
+    {
+        lock (_writeLock)
+        {
+            long number = _lastNumber + 1;
+            Span<byte> metadata = stackalloc byte[FasterMetadataSize];
+            WriteFasterMetadata(metadata, beginAddress, untilAddress, number);
+            WriteSlot(untilAddress, metadata, number);
+            _lastNumber = number;
+        }
+    }
+
+    /// <summary>Version 1 of FASTER's <c>FasterLogRecoveryInfo</c> (what its <c>ToByteArray</c> writes) with no iterators and no cookie.</summary>
+    internal static void WriteFasterMetadata(Span<byte> destination, long beginAddress, long untilAddress, long commitNum)
+    {
+        const int version = 1;
+        const int iteratorCount = 0;
+        const int cookieLength = -1; // no cookie
+        BinaryPrimitives.WriteInt32LittleEndian(destination, version);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[4..], beginAddress ^ untilAddress ^ commitNum ^ iteratorCount ^ cookieLength);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[12..], beginAddress);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[20..], untilAddress);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[28..], commitNum);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[36..], iteratorCount);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[40..], cookieLength);
+    }
+
+    private void WriteSlot(long untilAddress, ReadOnlySpan<byte> commitMetadata, long number)
+    {
         int slot = _newestSlot == 0 ? 1 : 0;
         try
         {
@@ -100,7 +155,7 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
             var record = _slotBuffer.AsSpan();
             record.Clear();
             SlotMagic.CopyTo(record);
-            BinaryPrimitives.WriteInt64LittleEndian(record[8..], commitNum);
+            BinaryPrimitives.WriteInt64LittleEndian(record[8..], number);
             BinaryPrimitives.WriteInt32LittleEndian(record[16..], commitMetadata.Length);
             commitMetadata.CopyTo(record[SlotHeaderSize..]);
             BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32C.Compute(record[8..(SlotHeaderSize + commitMetadata.Length)]));
@@ -112,7 +167,7 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
             throw Failing(untilAddress, SlotFilePath, ex);
         }
 
-        _slotCommit[slot] = commitNum;
+        _slotCommit[slot] = number;
         _newestSlot = slot;
         if (_legacyMayExist)
         {
@@ -288,6 +343,8 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
                 {
                     _newestSlot = slot;
                 }
+
+                _lastNumber = Math.Max(_lastNumber, commitNum);
             }
         }
     }

@@ -22,6 +22,12 @@ internal sealed class SegmentFileDevice : StorageDeviceBase
     private readonly Stack<IoRequest> _pool = new(); // a lock and a stack: ConcurrentStack allocates a node per push
     private volatile bool _disposed;
 
+    /// <summary>
+    /// Called after FASTER's own completion callback of every write (segment, error code or 0): by then FASTER has
+    /// moved its flushed-until address past a successful page write, so the group commit can check it.
+    /// </summary>
+    public Action<int, uint>? WriteCompleted { get; set; }
+
     public SegmentFileDevice(string filename, bool recoverDevice)
         : base(filename, 512, Devices.CAPACITY_UNSPECIFIED)
     {
@@ -97,6 +103,13 @@ internal sealed class SegmentFileDevice : StorageDeviceBase
         Queue(write: true, segmentId, sourceAddress, destinationAddress, numBytesToWrite, callback, context);
     }
 
+    /// <summary>One synchronous write-through write at <paramref name="offset"/> of a segment (the group commit's tail page).</summary>
+    public void WriteThrough(int segment, long offset, ReadOnlySpan<byte> data)
+    {
+        HandleCapacity(segment);
+        RandomAccess.Write(HandleFor(segment), data, offset);
+    }
+
     public override void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
         => Queue(write: false, segmentId, destinationAddress, sourceAddress, readLength, callback, context);
 
@@ -151,6 +164,8 @@ internal sealed class SegmentFileDevice : StorageDeviceBase
 
         var callback = request.Callback!;
         object context = request.Context!;
+        bool write = request.Write;
+        int segment = request.Segment;
         request.Clear();
         lock (_poolLock)
         {
@@ -158,6 +173,10 @@ internal sealed class SegmentFileDevice : StorageDeviceBase
         }
 
         callback(error, done, context);
+        if (write)
+        {
+            WriteCompleted?.Invoke(segment, error);
+        }
     }
 
     public override void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
