@@ -193,10 +193,15 @@ internal static class IotHubAmqpMessages
         return output.WrittenSpan.ToArray();
     }
 
-    /// <summary>A feedback batch: content type, user-id = the hub name, the JSON array as body.</summary>
+    /// <summary>A feedback batch: annotation <c>iothub-enqueuedtime</c>, content type, user-id = the hub name, the JSON array as body.</summary>
     public static void WriteFeedback(ArrayBufferWriter<byte> output, FeedbackBatch batch, string hubName)
     {
         var writer = new AmqpWriter(output);
+        // The service SDK's AmqpFeedbackReceiver reads (DateTime)MessageAnnotations["iothub-enqueuedtime"].
+        AmqpMessageWriter.BeginMessageAnnotations(ref writer);
+        writer.WriteSymbol("iothub-enqueuedtime"u8);
+        writer.WriteTimestamp(batch.EnqueuedTime.ToUnixTimeMilliseconds());
+        AmqpMessageWriter.EndMapSection(ref writer);
         AmqpMessageWriter.WriteProperties(ref writer, new AmqpProperties
         {
             MessageId = EncodeString(batch.LockToken.ToString()),
@@ -204,10 +209,6 @@ internal static class IotHubAmqpMessages
             ContentType = Encoding.UTF8.GetBytes(FeedbackBatch.ContentType),
             CreationTime = batch.EnqueuedTime.ToUnixTimeMilliseconds(),
         });
-        AmqpMessageWriter.BeginApplicationProperties(ref writer);
-        writer.WriteString("iothub-enqueuedtime"u8);
-        writer.WriteTimestamp(batch.EnqueuedTime.ToUnixTimeMilliseconds());
-        AmqpMessageWriter.EndMapSection(ref writer);
         AmqpMessageWriter.WriteData(ref writer, batch.Body);
         writer.Commit();
     }
