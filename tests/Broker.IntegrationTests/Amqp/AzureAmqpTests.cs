@@ -204,6 +204,59 @@ public sealed class AzureAmqpTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>
+    /// Telemetry as the device SDK's <c>AmqpIotMessageConverter</c> builds it (properties, user properties and
+    /// <c>iothub-creation-time-utc</c> as application properties) reads back through the events endpoint exactly as
+    /// the same message sent over MQTT does.
+    /// </summary>
+    [Fact]
+    public async Task Telemetry_AsTheDeviceSdkSendsIt_ReadsBackWithTheSamePropertiesAsOverMqtt()
+    {
+        var device = await _broker.CreateDeviceAsync("azure-telemetry");
+        string key = TestBroker.PrimaryKeyOf(device);
+        const string created = "2026-01-02T03:04:05.0060000Z";
+        await using (var mqtt = await TestDevice.ConnectAsync(_broker, device.DeviceId, key))
+        {
+            await mqtt.PublishAsync($"devices/{device.DeviceId}/messages/events/$.mid=m1&$.cid=c1&$.ct=application%2Fjson&$.ce=utf-8&$.ctime={Uri.EscapeDataString(created)}&color=red&with%20space=a%20b",
+                """{"t":21}""", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        var connection = await ConnectAsync(_broker, AmqpClient.Auth.NoSasl);
+        try
+        {
+            await PutTokenAsync(_broker, connection, $"{_broker.HostName}/devices/{device.DeviceId}", _broker.CreateSasToken(device.DeviceId, key));
+            var session = await OpenSessionAsync(connection);
+            var sender = await OpenDeviceSenderAsync(session, device.DeviceId, DeviceAddress(_broker, device.DeviceId, "messages/events"), "TelemetrySenderLink");
+            using var message = AmqpMessage.Create(new MemoryStream("""{"t":21}"""u8.ToArray()), false);
+            message.Properties.MessageId = "m1";
+            message.Properties.CorrelationId = "c1";
+            message.Properties.ContentType = "application/json";
+            message.Properties.ContentEncoding = "utf-8";
+            message.ApplicationProperties.Map["iothub-creation-time-utc"] = created;
+            message.ApplicationProperties.Map["color"] = "red";
+            message.ApplicationProperties.Map["with space"] = "a b";
+            Assert.Equal(Accepted.Code, (await SendAsync(sender, message)).DescriptorCode);
+        }
+        finally
+        {
+            await connection.CloseAsync(Bound);
+        }
+
+        var events = await _api.ReadAsync(new ReadEventsRequest { DeviceId = device.DeviceId, Start = StartPosition.Start }, e => e.Count == 2, Bound);
+        var (overMqtt, overAmqp) = (events[0], events[1]);
+        Assert.Equal(overMqtt.Body, overAmqp.Body);
+        Assert.Equal(overMqtt.MessageId, overAmqp.MessageId);
+        Assert.Equal(overMqtt.CorrelationId, overAmqp.CorrelationId);
+        Assert.Equal(overMqtt.ContentType, overAmqp.ContentType);
+        Assert.Equal(overMqtt.ContentEncoding, overAmqp.ContentEncoding);
+        Assert.Equal(overMqtt.Properties, overAmqp.Properties);
+        Assert.Equal("a b", overAmqp.Properties["with space"]);
+        string[] perMessage = ["iothub-enqueuedtime", "x-opt-sequence-number", "x-opt-offset", "x-opt-enqueued-time"];
+        Assert.Equal(overMqtt.SystemProperties.Where(p => !perMessage.Contains(p.Key)).OrderBy(p => p.Key),
+            overAmqp.SystemProperties.Where(p => !perMessage.Contains(p.Key)).OrderBy(p => p.Key));
+        Assert.Equal(created, overAmqp.SystemProperties["iothub-creation-time-utc"]);
+    }
+
+    /// <summary>
     /// The service SDK's cloud-to-device sender and feedback receiver (no SASL + CBS with a policy token), the device
     /// SDK's receiver completing, abandoning and rejecting; every annotation read with the type the SDKs read it as.
     /// </summary>
