@@ -206,6 +206,42 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task CloudToDevice_CreditTwoWithFourQueued_ReceivesExactlyTwoUntilItGrantsMore()
+    {
+        var device = await _broker.CreateDeviceAsync("amqp-credit");
+        string key = TestBroker.PrimaryKeyOf(device);
+        var cloudToDevice = _broker.Services.GetRequiredService<Broker.Core.CloudToDevice.CloudToDeviceService>();
+        foreach (var id in new[] { "m1", "m2", "m3", "m4" })
+        {
+            await cloudToDevice.SendAsync(device.DeviceId, new CloudToDeviceRequest { Body = Encoding.UTF8.GetBytes(id), MessageId = id });
+        }
+
+        var connection = await ConnectAsync(_broker, Auth.Anonymous);
+        try
+        {
+            var session = new Session(connection);
+            Assert.Equal(200, (await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, key))).Status);
+            var receiver = await AttachReceiverAsync(session, "c2d", $"/devices/{device.DeviceId}/messages/deviceBound", settle: ReceiverSettleMode.Second);
+            receiver.SetCredit(2, autoRestore: false);
+            Assert.Equal("m1", (await receiver.ReceiveAsync(Bound))?.Properties.MessageId);
+            Assert.Equal("m2", (await receiver.ReceiveAsync(Bound))?.Properties.MessageId);
+
+            // A CBS round trip on the same connection is answered after anything the broker sent for that credit.
+            await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, key));
+            Assert.Null(await receiver.ReceiveAsync(TimeSpan.FromMilliseconds(1))); // only what is already buffered
+
+            receiver.SetCredit(1, autoRestore: false);
+            Assert.Equal("m3", (await receiver.ReceiveAsync(Bound))?.Properties.MessageId);
+            await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, key));
+            Assert.Null(await receiver.ReceiveAsync(TimeSpan.FromMilliseconds(1)));
+        }
+        finally
+        {
+            await connection.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task Twin_GetPatchAndDesiredNotification_OverAPairedLink()
     {
         var device = await _broker.CreateDeviceAsync("amqp-twin");

@@ -496,7 +496,7 @@ internal sealed class MethodResponseEndpoint(AmqpDeviceProxy proxy, IotHubAmqpCo
         try
         {
             var layout = AmqpMessageLayout.Parse(bytes);
-            string requestId = layout.Properties.End.Value > 0 ? AmqpMessageId.From(AmqpProperties.Decode(bytes.AsSpan(layout.Properties)).CorrelationId).ToString() : string.Empty;
+            string requestId = layout.Properties.End.Value > 0 ? IotHubAmqpMessages.MethodRequestId(AmqpMessageId.From(AmqpProperties.Decode(bytes.AsSpan(layout.Properties)).CorrelationId)) : string.Empty;
             ReadOnlySpan<byte> properties = TwinRequestEndpoint.Section(bytes, layout.ApplicationProperties);
             long? status = null;
             foreach (AmqpMapEntry entry in AmqpMap.Enumerate(properties))

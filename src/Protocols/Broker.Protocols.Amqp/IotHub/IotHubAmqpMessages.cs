@@ -125,11 +125,15 @@ internal static class IotHubAmqpMessages
         writer.Commit();
     }
 
-    /// <summary>A direct-method request: correlation-id = the request id, app property <c>IoThub-methodname</c>, JSON body.</summary>
+    /// <summary>
+    /// A direct-method request: message-id and correlation-id = the request id as a uuid (see
+    /// <see cref="MethodRequestUuid"/>), app property <c>IoThub-methodname</c>, JSON body.
+    /// </summary>
     public static void WriteMethodRequest(ArrayBufferWriter<byte> output, string requestId, string methodName, ReadOnlySpan<byte> payload)
     {
         var writer = new AmqpWriter(output);
-        AmqpMessageWriter.WriteProperties(ref writer, new AmqpProperties { MessageId = EncodeString(requestId), CorrelationId = EncodeString(requestId) });
+        byte[] id = MethodRequestUuid(requestId) is { } uuid ? EncodeUuid(uuid) : EncodeString(requestId);
+        AmqpMessageWriter.WriteProperties(ref writer, new AmqpProperties { MessageId = id, CorrelationId = id });
         AmqpMessageWriter.BeginApplicationProperties(ref writer);
         writer.WriteString("IoThub-methodname"u8);
         writer.WriteString(methodName);
@@ -138,10 +142,66 @@ internal static class IotHubAmqpMessages
         writer.Commit();
     }
 
-    /// <summary>A feedback batch: content type, user-id = the hub name, the JSON array as body.</summary>
+    /// <summary>
+    /// The method invoker's request id (a hex counter) as a GUID whose last 16 hex digits are the counter: the C#
+    /// device SDK answers a method with <c>correlation-id = new Guid(request id)</c>, so over AMQP a request id must
+    /// be a GUID. Null for an id that is not such a counter (it then goes out as a string).
+    /// </summary>
+    public static Guid? MethodRequestUuid(string requestId)
+    {
+        if (requestId.Length is 0 or > 16 || !ulong.TryParse(requestId, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong counter))
+        {
+            return null;
+        }
+
+        return Guid.ParseExact(string.Concat("0000000000000000", counter.ToString("x16", CultureInfo.InvariantCulture)), "N");
+    }
+
+    /// <summary>
+    /// The request id a method response's correlation-id answers: the counter inside a GUID made by
+    /// <see cref="MethodRequestUuid"/> (sent back as a uuid, as GUID text, or as 16 binary bytes), else the id as text.
+    /// </summary>
+    public static string MethodRequestId(AmqpMessageId correlationId)
+    {
+        Guid? guid = correlationId.Kind switch
+        {
+            AmqpMessageIdKind.Uuid => correlationId.GetUuid(),
+            AmqpMessageIdKind.String when Guid.TryParse(correlationId.GetBytes(), out Guid parsed) => parsed,
+            AmqpMessageIdKind.Binary when correlationId.GetBytes().Length == 16 => new Guid(correlationId.GetBytes(), bigEndian: true),
+            _ => null,
+        };
+        if (guid is { } value)
+        {
+            Span<char> text = stackalloc char[32];
+            value.TryFormat(text, out _, "N");
+            if (text[..16].IndexOfAnyExcept('0') < 0)
+            {
+                return ulong.Parse(text[16..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture).ToString("x", CultureInfo.InvariantCulture);
+            }
+        }
+
+        return correlationId.ToString();
+    }
+
+    /// <summary>A GUID encoded as an AMQP uuid.</summary>
+    public static byte[] EncodeUuid(Guid value)
+    {
+        var output = new ArrayBufferWriter<byte>(17);
+        var writer = new AmqpWriter(output);
+        writer.WriteUuid(value);
+        writer.Commit();
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A feedback batch: annotation <c>iothub-enqueuedtime</c>, content type, user-id = the hub name, the JSON array as body.</summary>
     public static void WriteFeedback(ArrayBufferWriter<byte> output, FeedbackBatch batch, string hubName)
     {
         var writer = new AmqpWriter(output);
+        // The service SDK's AmqpFeedbackReceiver reads (DateTime)MessageAnnotations["iothub-enqueuedtime"].
+        AmqpMessageWriter.BeginMessageAnnotations(ref writer);
+        writer.WriteSymbol("iothub-enqueuedtime"u8);
+        writer.WriteTimestamp(batch.EnqueuedTime.ToUnixTimeMilliseconds());
+        AmqpMessageWriter.EndMapSection(ref writer);
         AmqpMessageWriter.WriteProperties(ref writer, new AmqpProperties
         {
             MessageId = EncodeString(batch.LockToken.ToString()),
@@ -149,10 +209,6 @@ internal static class IotHubAmqpMessages
             ContentType = Encoding.UTF8.GetBytes(FeedbackBatch.ContentType),
             CreationTime = batch.EnqueuedTime.ToUnixTimeMilliseconds(),
         });
-        AmqpMessageWriter.BeginApplicationProperties(ref writer);
-        writer.WriteString("iothub-enqueuedtime"u8);
-        writer.WriteTimestamp(batch.EnqueuedTime.ToUnixTimeMilliseconds());
-        AmqpMessageWriter.EndMapSection(ref writer);
         AmqpMessageWriter.WriteData(ref writer, batch.Body);
         writer.Commit();
     }

@@ -750,8 +750,9 @@ public sealed class AmqpConnection
 
             if (disposition.Settled != true && settled.Count > 0)
             {
-                // The receiver settles second (rcv-settle-mode second): this side settles now.
-                WriteFrame(session.Channel, new AmqpDisposition { Role = AmqpRole.Sender, First = first, Last = last, Settled = true });
+                // The receiver settles second (rcv-settle-mode second): this side settles now, with the outcome it
+                // applies (Microsoft.Azure.Amqp's DisposeMessageAsync completes only on a disposition with a state).
+                WriteFrame(session.Channel, new AmqpDisposition { Role = AmqpRole.Sender, First = first, Last = last, Settled = true, State = disposition.State });
             }
         }
 
