@@ -537,14 +537,20 @@ internal sealed class DurableLog : IAsyncDisposable
         Volatile.Write(ref Log.CommittedUntilAddress, until); // readers scan up to it
     }
 
-    /// <summary>FASTER's commit up to the tail, awaiting FASTER's internal commit task rather than <c>CommitAsync</c>'s objects.</summary>
+    /// <summary>
+    /// FASTER's commit up to the tail, awaiting FASTER's internal commit task rather than <c>CommitAsync</c>'s objects.
+    /// It is done once the commit manager has written this commit's record: <c>CommittedUntilAddress</c> cannot tell,
+    /// since the group commit may already have moved it to the tail, and returning early would let the next group
+    /// commit race FASTER's still-running partial page write (stale bytes past the tail) and metadata write (an older
+    /// recovery point under a newer record number).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CommitWithFasterAsync()
     {
         var task = CommitTaskOf(Log);
-        if (Log.CommitStrongly(out long tail, out _, spinWait: false))
+        if (Log.CommitStrongly(out _, out long commitNum, spinWait: false))
         {
-            while (Log.CommittedUntilAddress < tail)
+            while (_commits.LastFasterCommit < commitNum)
             {
                 ThrowIfCommitRecordFailed();
                 if (task.IsCompleted)
@@ -555,9 +561,14 @@ internal sealed class DurableLog : IAsyncDisposable
                 }
 
                 // Woken by FASTER's commit task, or by the commit manager when the record could not be written
-                // (FASTER then never completes the commit).
+                // (FASTER then never completes the commit); page writes wake it too, hence the loop.
                 _commitDone.Clear();
                 task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onCommitDone);
+                if (_commits.LastFasterCommit >= commitNum)
+                {
+                    break;
+                }
+
                 ThrowIfCommitRecordFailed();
                 await _commitDone.WaitAsync().ConfigureAwait(false);
             }

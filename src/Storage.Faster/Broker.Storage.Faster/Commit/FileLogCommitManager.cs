@@ -46,6 +46,7 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
     private readonly long[] _slotCommit = [-1, -1];
     private readonly Lock _writeLock = new();
     private long _lastNumber; // the highest record number on disk or written
+    private long _lastFasterCommit;
     private SafeFileHandle? _slots;
     private FileStream? _flusher; // fsync where fdatasync is not available
     private int _newestSlot = -1;
@@ -111,8 +112,12 @@ internal sealed partial class FileLogCommitManager : ILogCommitManager
             }
 
             _lastNumber = number;
+            Volatile.Write(ref _lastFasterCommit, Math.Max(_lastFasterCommit, commitNum));
         }
     }
+
+    /// <summary>The highest FASTER commit number whose record this manager has written (0 before the first).</summary>
+    public long LastFasterCommit => Volatile.Read(ref _lastFasterCommit);
 
     /// <summary>
     /// Makes <paramref name="untilAddress"/> the recovery point of a log whose pages below it are already on disk:
