@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using Broker.Core.Storage;
-using Broker.Core.Threading;
 using Broker.Storage.Faster.Recovery;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
@@ -30,8 +28,8 @@ internal sealed class DurableLog : IAsyncDisposable
             .CreateDelegate<Func<FasterLog, Task<LinkedCommitInfo>>>()
         ?? throw new InvalidOperationException("FasterLog.CommitTask was not found (FASTER 2.6.5 has it)");
 
-    private readonly AsyncSignal _wake = new();
-    private readonly AsyncSignal _commitDone = new(runContinuationsAsynchronously: false);
+    private readonly BlockingSignal _wake = new();
+    private readonly BlockingSignal _commitDone = new();
     private readonly Action _onCommitDone;
     private volatile bool _stopping;
     private readonly SemaphoreSlim _full = new(0);
@@ -276,7 +274,37 @@ internal sealed class DurableLog : IAsyncDisposable
         return true;
     }
 
-    public void StartCommitLoop() => _loop ??= Task.Run(CommitLoopAsync);
+    /// <summary>
+    /// Starts the commit loop on a thread of its own. It blocks on the disk for every commit and must wake the moment
+    /// appends arrive: on the thread pool it would hold a worker through each write and, under load, wait in the pool's
+    /// queue behind the very connections whose acknowledgements it holds back.
+    /// </summary>
+    public void StartCommitLoop()
+    {
+        if (_loop is not null)
+        {
+            return;
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop = done.Task;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                CommitLoop();
+            }
+            finally
+            {
+                done.SetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"broker commit {Name}",
+        };
+        thread.Start();
+    }
 
     /// <summary>Throws the failure that stopped the log, naming its file, so nothing is acknowledged after it.</summary>
     public void ThrowIfFailed()
@@ -425,12 +453,12 @@ internal sealed class DurableLog : IAsyncDisposable
     /// nothing. FASTER's own commit runs here too, when <see cref="FlushAsync"/> asks for it (truncations move the
     /// begin address, which only FASTER's commit records and acts on): one committer, so records stay in order.
     /// </summary>
-    private async Task CommitLoopAsync()
+    private void CommitLoop()
     {
         var token = _stop.Token;
         while (true)
         {
-            await _wake.WaitAsync().ConfigureAwait(false);
+            _wake.Wait();
             if (_stopping)
             {
                 break;
@@ -440,7 +468,7 @@ internal sealed class DurableLog : IAsyncDisposable
             {
                 try
                 {
-                    await _full.WaitAsync(_commit.MaxDelay, token).ConfigureAwait(false);
+                    _full.Wait(_commit.MaxDelay, token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -460,11 +488,11 @@ internal sealed class DurableLog : IAsyncDisposable
             {
                 if (fasterCommit is null)
                 {
-                    await CommitAppendedAsync().ConfigureAwait(false);
+                    CommitAppended();
                 }
                 else
                 {
-                    await CommitWithFasterAsync().ConfigureAwait(false);
+                    CommitWithFaster();
                 }
             }
             catch (Exception ex)
@@ -485,7 +513,7 @@ internal sealed class DurableLog : IAsyncDisposable
         StorageException? final = null;
         if (Log.TailAddress > Log.CommittedUntilAddress || Log.BeginAddress > Log.CommittedBeginAddress)
         {
-            final = await CommitAndPublishAsync().ConfigureAwait(false);
+            final = CommitAndPublishAsync().GetAwaiter().GetResult(); // this thread has nothing else to do
         }
 
         TakeFasterCommitRequest()?.TrySetResult(final);
@@ -495,8 +523,7 @@ internal sealed class DurableLog : IAsyncDisposable
     /// Makes everything appended so far durable: waits until FASTER has written the pages the tail has left (it starts
     /// those writes itself), writes the rest of the tail page (<see cref="TailPageWriter"/>), then the commit record.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // no box per commit when it waits
-    private async ValueTask CommitAppendedAsync()
+    private void CommitAppended()
     {
         long until = Volatile.Read(ref _appendedUntil);
         if (until <= Log.CommittedUntilAddress)
@@ -517,7 +544,7 @@ internal sealed class DurableLog : IAsyncDisposable
 
             ThrowIfPageWriteFailed();
             ThrowIfCommitRecordFailed();
-            await _commitDone.WaitAsync().ConfigureAwait(false);
+            _commitDone.Wait();
         }
 
         long from = Math.Max(Math.Max(Log.FlushedUntilAddress, Log.CommittedUntilAddress), tailPage);
@@ -544,8 +571,7 @@ internal sealed class DurableLog : IAsyncDisposable
     /// commit race FASTER's still-running partial page write (stale bytes past the tail) and metadata write (an older
     /// recovery point under a newer record number).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask CommitWithFasterAsync()
+    private void CommitWithFaster()
     {
         var task = CommitTaskOf(Log);
         if (Log.CommitStrongly(out _, out long commitNum, spinWait: false))
@@ -570,7 +596,7 @@ internal sealed class DurableLog : IAsyncDisposable
                 }
 
                 ThrowIfCommitRecordFailed();
-                await _commitDone.WaitAsync().ConfigureAwait(false);
+                _commitDone.Wait();
             }
         }
 
