@@ -31,12 +31,14 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
 {
     private const string HubName = "bench-hub";
     private const string DeviceId = "bench-device";
+    private const int SegmentsPerFlush = 16;
     private const uint FirstDeliveryId = 256; // from here on a delivery id is encoded as a 4-byte uint, so it can be rewritten in place
 
-    private readonly Pipe _toBroker = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+    private readonly Pipe _toBroker;
     private readonly Pipe _fromBroker = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
     private readonly string _directory;
     private readonly int _messages;
+    private readonly int _segmentBytes;
     private FasterHubStore _store = null!;
     private AmqpConnectionMonitor _monitor = null!;
     private Task _connection = Task.CompletedTask;
@@ -46,10 +48,17 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
     private int _deliveryTagOffset;
     private uint _nextDeliveryId = FirstDeliveryId;
 
-    private AmqpTelemetryPipeline(string directory, int messages)
+    private AmqpTelemetryPipeline(string directory, int messages, int segmentBytes)
     {
         _directory = directory;
         _messages = messages;
+        _segmentBytes = segmentBytes;
+        // Segmented, the input pipe behaves like a socket transport's: pooled blocks that stay pooled (as Kestrel's
+        // pinned block pool), and a writer that waits when the reader falls behind.
+        _toBroker = segmentBytes == 0
+            ? new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false))
+            : new Pipe(new PipeOptions(new BlockPool(segmentBytes), pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024,
+                minimumSegmentSize: segmentBytes, useSynchronizationContext: false));
     }
 
     /// <summary>Deliveries per batch.</summary>
@@ -59,9 +68,13 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
     public long GroupCommits => ((FasterPartitionStore)_store.GetPartition(0)).EventsLog.DurableLog.GroupCommits;
 
     /// <summary>Opens the store in <paramref name="directory"/>, connects, authenticates and attaches the telemetry link.</summary>
-    public static async Task<AmqpTelemetryPipeline> StartAsync(string directory, int messages, int payloadBytes)
+    /// <param name="directory">The store's folder.</param>
+    /// <param name="messages">Deliveries per batch.</param>
+    /// <param name="payloadBytes">The body size of each message.</param>
+    /// <param name="segmentBytes">0: a batch arrives as one pipe segment; else in segments of this size, so frames straddle them.</param>
+    public static async Task<AmqpTelemetryPipeline> StartAsync(string directory, int messages, int payloadBytes, int segmentBytes = 0)
     {
-        var pipeline = new AmqpTelemetryPipeline(directory, messages);
+        var pipeline = new AmqpTelemetryPipeline(directory, messages, segmentBytes);
         await pipeline.OpenAsync(payloadBytes);
         return pipeline;
     }
@@ -73,19 +86,29 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendBatchAsync()
     {
-        Memory<byte> memory = _toBroker.Writer.GetMemory(_batch.Length);
-        _batch.CopyTo(memory);
-        Span<byte> frames = memory.Span;
-        for (int i = 0; i < _messages; i++)
+        NumberDeliveries();
+        if (_segmentBytes == 0)
         {
-            uint id = _nextDeliveryId++;
-            int frame = i * _frameLength;
-            BinaryPrimitives.WriteUInt32BigEndian(frames[(frame + _deliveryIdOffset)..], id);
-            BinaryPrimitives.WriteUInt32BigEndian(frames[(frame + _deliveryTagOffset)..], id);
+            _batch.CopyTo(_toBroker.Writer.GetMemory(_batch.Length));
+            _toBroker.Writer.Advance(_batch.Length);
+            await _toBroker.Writer.FlushAsync();
+        }
+        else
+        {
+            // As a socket transport hands it over: one pipe segment per receive, a flush every few of them.
+            for (int offset = 0; offset < _batch.Length;)
+            {
+                int count = Math.Min(_segmentBytes, _batch.Length - offset);
+                _batch.AsSpan(offset, count).CopyTo(_toBroker.Writer.GetSpan(count));
+                _toBroker.Writer.Advance(count);
+                offset += count;
+                if (offset % (_segmentBytes * SegmentsPerFlush) == 0 || offset == _batch.Length)
+                {
+                    await _toBroker.Writer.FlushAsync();
+                }
+            }
         }
 
-        _toBroker.Writer.Advance(_batch.Length);
-        await _toBroker.Writer.FlushAsync();
         int pending = _messages;
         while (pending > 0)
         {
@@ -105,6 +128,19 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
         await _connection;
         _monitor.Dispose();
         await _store.DisposeAsync();
+    }
+
+    // Fresh delivery ids (and tags, the id's 4 bytes) for the next batch, written into the pre-encoded frames.
+    private void NumberDeliveries()
+    {
+        Span<byte> frames = _batch;
+        for (int i = 0; i < _messages; i++)
+        {
+            uint id = _nextDeliveryId++;
+            int frame = i * _frameLength;
+            BinaryPrimitives.WriteUInt32BigEndian(frames[(frame + _deliveryIdOffset)..], id);
+            BinaryPrimitives.WriteUInt32BigEndian(frames[(frame + _deliveryTagOffset)..], id);
+        }
     }
 
     private async Task OpenAsync(int payloadBytes)
@@ -332,6 +368,47 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
         if (result.IsCompleted)
         {
             throw new InvalidOperationException("The hub closed the connection.");
+        }
+    }
+
+    /// <summary>Fixed-size blocks, kept once returned: renting allocates nothing once the pool has grown.</summary>
+    private sealed class BlockPool(int blockSize) : MemoryPool<byte>
+    {
+        private readonly Lock _lock = new();
+        private readonly Stack<Block> _free = new();
+
+        public override int MaxBufferSize => blockSize;
+
+        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            if (minBufferSize > blockSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(minBufferSize), $"Blocks are {blockSize} bytes.");
+            }
+
+            lock (_lock)
+            {
+                return _free.TryPop(out Block? block) ? block : new Block(this, new byte[blockSize]);
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+
+        private void Return(Block block)
+        {
+            lock (_lock)
+            {
+                _free.Push(block);
+            }
+        }
+
+        private sealed class Block(BlockPool pool, byte[] array) : IMemoryOwner<byte>
+        {
+            public Memory<byte> Memory { get; } = array;
+
+            public void Dispose() => pool.Return(this);
         }
     }
 

@@ -21,11 +21,15 @@ public class AmqpTelemetryPipelineBenchmarks
     [Params(256, 1024)]
     public int PayloadBytes { get; set; }
 
+    /// <summary>0: a batch arrives in one pipe segment; 4096: in 4 KB segments, as a socket transport hands it over, so frames straddle segments.</summary>
+    [Params(0, 4096)]
+    public int SegmentBytes { get; set; }
+
     [GlobalSetup]
     public async Task SetupAsync()
     {
         _directory = Path.Combine(Path.GetTempPath(), "broker-benchmarks", Guid.NewGuid().ToString("N"));
-        _pipeline = await AmqpTelemetryPipeline.StartAsync(_directory, Messages, PayloadBytes);
+        _pipeline = await AmqpTelemetryPipeline.StartAsync(_directory, Messages, PayloadBytes, SegmentBytes);
     }
 
     /// <summary>1,000 unsettled transfers in, 1,000 accepted dispositions out (each sent only once its event is durable).</summary>

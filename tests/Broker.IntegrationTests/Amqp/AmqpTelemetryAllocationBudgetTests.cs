@@ -21,19 +21,20 @@ public sealed class AmqpTelemetryAllocationBudgetTests(ITestOutputHelper output)
     private const int MeasuredBatches = 500;
 
     [Theory]
-    [InlineData(256)]
-    [InlineData(1024)]
-    public async Task TransferToAccepted_SteadyState_AllocatesWithinBudgetPerMessage(int payloadBytes)
+    [InlineData(256, 0)]
+    [InlineData(1024, 0)]
+    [InlineData(1024, 4096)] // frames straddling 4 KB pipe segments, as from a socket
+    public async Task TransferToAccepted_SteadyState_AllocatesWithinBudgetPerMessage(int payloadBytes, int segmentBytes)
     {
         using var directory = new TempDirectory();
-        await using var pipeline = await AmqpTelemetryPipeline.StartAsync(directory.Path, MessagesPerBatch, payloadBytes);
+        await using var pipeline = await AmqpTelemetryPipeline.StartAsync(directory.Path, MessagesPerBatch, payloadBytes, segmentBytes);
 
         (long bytes, long commits) = await MeasureAsync(pipeline).WaitAsync(TimeSpan.FromMinutes(3));
 
         double messages = (double)MeasuredBatches * MessagesPerBatch;
         long perCommitBudget = Budget("GroupCommit.PerCommit");
         double beyondCommits = (bytes - (commits * perCommitBudget)) / messages;
-        output.WriteLine($"AmqpTelemetry.PerMessage ({payloadBytes} B): {bytes / messages:F3} B per message process-wide, {commits:N0} commits "
+        output.WriteLine($"AmqpTelemetry.PerMessage ({payloadBytes} B, segments {segmentBytes}): {bytes / messages:F3} B per message process-wide, {commits:N0} commits "
             + $"({messages / Math.Max(commits, 1):F0} messages, {bytes / (double)Math.Max(commits, 1):F0} B per commit); "
             + $"{beyondCommits:F3} B per message beyond {perCommitBudget} B per commit");
         long budget = Budget("AmqpTelemetry.PerMessage");
