@@ -35,7 +35,7 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
     private const uint FirstDeliveryId = 256; // from here on a delivery id is encoded as a 4-byte uint, so it can be rewritten in place
 
     private readonly Pipe _toBroker;
-    private readonly Pipe _fromBroker = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+    private readonly Pipe _fromBroker;
     private readonly string _directory;
     private readonly int _messages;
     private readonly int _segmentBytes;
@@ -53,12 +53,14 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
         _directory = directory;
         _messages = messages;
         _segmentBytes = segmentBytes;
-        // Segmented, the input pipe behaves like a socket transport's: pooled blocks that stay pooled (as Kestrel's
-        // pinned block pool), and a writer that waits when the reader falls behind.
+        // Both pipes take blocks from a pool that keeps them (as Kestrel's pinned block pool does), so that what is measured
+        // is the broker, not ArrayPool<byte>.Shared's trimming of a benchmark's megabyte-sized buffers. Segmented, the input
+        // pipe also behaves like a socket transport's: the writer waits when the reader falls behind.
         _toBroker = segmentBytes == 0
-            ? new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false))
-            : new Pipe(new PipeOptions(new BlockPool(segmentBytes), pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024,
+            ? new Pipe(new PipeOptions(new BlockPool(), pauseWriterThreshold: 0, useSynchronizationContext: false))
+            : new Pipe(new PipeOptions(new BlockPool(), pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024,
                 minimumSegmentSize: segmentBytes, useSynchronizationContext: false));
+        _fromBroker = new Pipe(new PipeOptions(new BlockPool(), pauseWriterThreshold: 0, useSynchronizationContext: false));
     }
 
     /// <summary>Deliveries per batch.</summary>
@@ -371,25 +373,40 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>Fixed-size blocks, kept once returned: renting allocates nothing once the pool has grown.</summary>
-    private sealed class BlockPool(int blockSize) : MemoryPool<byte>
+    /// <summary>Blocks kept once returned and handed out again (the smallest that fits): renting allocates nothing once warm.</summary>
+    private sealed class BlockPool : MemoryPool<byte>
     {
+        private const int MinimumBlockSize = 4096;
         private readonly Lock _lock = new();
-        private readonly Stack<Block> _free = new();
+        private readonly List<Block> _free = [];
 
-        public override int MaxBufferSize => blockSize;
+        public override int MaxBufferSize => int.MaxValue;
 
         public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
         {
-            if (minBufferSize > blockSize)
-            {
-                throw new ArgumentOutOfRangeException(nameof(minBufferSize), $"Blocks are {blockSize} bytes.");
-            }
-
+            int size = Math.Max(minBufferSize, MinimumBlockSize);
             lock (_lock)
             {
-                return _free.TryPop(out Block? block) ? block : new Block(this, new byte[blockSize]);
+                int best = -1;
+                for (int i = 0; i < _free.Count; i++)
+                {
+                    int length = _free[i].Memory.Length;
+                    if (length >= size && (best < 0 || length < _free[best].Memory.Length))
+                    {
+                        best = i;
+                    }
+                }
+
+                if (best >= 0)
+                {
+                    Block block = _free[best];
+                    _free[best] = _free[^1];
+                    _free.RemoveAt(_free.Count - 1);
+                    return block;
+                }
             }
+
+            return new Block(this, new byte[size]);
         }
 
         protected override void Dispose(bool disposing)
@@ -400,7 +417,7 @@ internal sealed class AmqpTelemetryPipeline : IAsyncDisposable
         {
             lock (_lock)
             {
-                _free.Push(block);
+                _free.Add(block);
             }
         }
 
