@@ -44,6 +44,7 @@ internal sealed class DurableLog : IAsyncDisposable
     private long _appendedUntil; // the end of the last record appended (appends are serialized by the caller)
     private long _pendingBytes;
     private int _commitRequested;
+    private long _groupCommits;
     private Task? _loop;
 
     private DurableLog(string directory, string name, LogSizes sizes, GroupCommitOptions commit, ILogger logger)
@@ -80,6 +81,9 @@ internal sealed class DurableLog : IAsyncDisposable
     public CommitSignal Committed { get; } = new();
 
     public int PageSizeBits => _sizes.PageSizeBits;
+
+    /// <summary>Commits the group-commit loop has made: allocation budgets take FASTER's per-commit cost out with it.</summary>
+    public long GroupCommits => Volatile.Read(ref _groupCommits);
 
     /// <summary>
     /// Opens the log and recovers its last commit. <paramref name="expectedAtLeast"/> is a durable address the
@@ -562,6 +566,7 @@ internal sealed class DurableLog : IAsyncDisposable
 
         _commits.CommitFlushed(Log.CommittedBeginAddress, until);
         Volatile.Write(ref Log.CommittedUntilAddress, until); // readers scan up to it
+        Volatile.Write(ref _groupCommits, _groupCommits + 1);
     }
 
     /// <summary>
@@ -576,6 +581,7 @@ internal sealed class DurableLog : IAsyncDisposable
         var task = CommitTaskOf(Log);
         if (Log.CommitStrongly(out _, out long commitNum, spinWait: false))
         {
+            Volatile.Write(ref _groupCommits, _groupCommits + 1);
             while (_commits.LastFasterCommit < commitNum)
             {
                 ThrowIfCommitRecordFailed();
