@@ -46,13 +46,20 @@ public sealed class FasterHubStore : IHubStore
         time ??= TimeProvider.System;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Broker.Storage");
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
-        var descriptor = StoreDescriptor.OpenOrCreate(dataDirectory, options.PartitionCount, time.GetUtcNow());
+        var descriptor = StoreDescriptor.OpenOrCreate(dataDirectory, options.PartitionCount, options.EventsLog, options.StateLog, time.GetUtcNow());
+        var eventsLog = descriptor.EventsLog!.Apply(options.EventsLog, out bool eventsOverridden);
+        var stateLog = descriptor.StateLog!.Apply(options.StateLog, out bool stateOverridden);
+        if (eventsOverridden || stateOverridden)
+        {
+            StorageLog.LayoutKept(logger, eventsLog.PageSizeBits, eventsLog.SegmentSizeBits, stateLog.PageSizeBits, stateLog.SegmentSizeBits);
+        }
+
         var partitions = new FasterPartitionStore[descriptor.PartitionCount];
         try
         {
             for (int i = 0; i < partitions.Length; i++)
             {
-                partitions[i] = FasterPartitionStore.Open(i, Path.Combine(dataDirectory, $"p{i:D2}"), options, logger, time);
+                partitions[i] = FasterPartitionStore.Open(i, Path.Combine(dataDirectory, $"p{i:D2}"), options, eventsLog, stateLog, logger, time);
             }
         }
         catch

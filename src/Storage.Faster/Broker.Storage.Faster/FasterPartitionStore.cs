@@ -55,7 +55,7 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
     /// </summary>
     internal Func<CancellationToken, Task>? BeforeManifestWrite { get; set; }
 
-    public static FasterPartitionStore Open(int index, string directory, FasterStoreOptions options, ILogger logger, TimeProvider time)
+    public static FasterPartitionStore Open(int index, string directory, FasterStoreOptions options, LogSizes eventsLog, LogSizes stateLog, ILogger logger, TimeProvider time)
     {
         var manifest = ManifestFile.TryRead(directory);
         if (manifest is null)
@@ -74,11 +74,11 @@ internal sealed class FasterPartitionStore : IPartitionStore, IAsyncDisposable
             throw new StorageException($"The manifest belongs to partition {manifest.Partition}, not {index}", Path.Combine(directory, ManifestFile.FileName));
         }
 
-        var state = FasterStateStore.Open(directory, options.StateStore, options.StateLog, options.GroupCommit, manifest, logger, out long replayed);
+        var state = FasterStateStore.Open(directory, options.StateStore, stateLog, options.GroupCommit, manifest, logger, out long replayed);
         try
         {
             manifest = LowerDurableMarks(directory, manifest, state.DurableAddress, long.MaxValue, time);
-            var events = FasterTelemetryLog.Open(Path.Combine(directory, "events"), options.EventsLog, options.GroupCommit,
+            var events = FasterTelemetryLog.Open(Path.Combine(directory, "events"), eventsLog, options.GroupCommit,
                 manifest.EventsDurableAddress, manifest.EventsNextSequence, options.TailVerificationPages, state, time, logger);
             try
             {

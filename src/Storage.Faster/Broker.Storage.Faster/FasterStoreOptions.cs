@@ -18,10 +18,13 @@ public sealed class FasterStoreOptions
     /// </summary>
     public int? PartitionCount { get; set; }
 
-    /// <summary>Sizes of each partition's events log.</summary>
-    public LogSizes EventsLog { get; set; } = new();
+    /// <summary>
+    /// Sizes of each partition's events log (default: 4 MiB pages, 32 MiB of memory, 64 MiB segments). Page and
+    /// segment sizes are fixed when the store is created (recorded in <c>store.json</c>); the memory size may change.
+    /// </summary>
+    public LogSizes EventsLog { get; set; } = new() { PageSizeBits = 22, MemorySizeBits = 25 };
 
-    /// <summary>Sizes of each partition's state redo log.</summary>
+    /// <summary>Sizes of each partition's state redo log (page and segment sizes fixed at creation, as for <see cref="EventsLog"/>).</summary>
     public LogSizes StateLog { get; set; } = new() { PageSizeBits = 18, MemorySizeBits = 21, SegmentSizeBits = 24 };
 
     /// <summary>Sizes of each partition's state KV.</summary>

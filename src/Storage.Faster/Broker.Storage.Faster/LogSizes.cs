@@ -1,6 +1,9 @@
 namespace Broker.Storage.Faster;
 
-/// <summary>Memory and file sizes of one FasterLog (events or state log of a partition).</summary>
+/// <summary>
+/// Memory and file sizes of one FasterLog (events or state log of a partition). The defaults below are the class's;
+/// <see cref="FasterStoreOptions"/> gives each log its own. Page and segment sizes are fixed when a store is created.
+/// </summary>
 public sealed class LogSizes
 {
     /// <summary>Bytes per in-memory page, a power of two (default 1 MiB). A record must fit in one page.</summary>

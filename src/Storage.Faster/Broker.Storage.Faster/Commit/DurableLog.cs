@@ -36,6 +36,7 @@ internal sealed class DurableLog : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly FileLogCommitManager _commits;
     private readonly Action<int, uint> _onPageWritten;
+    private readonly Func<long> _durableUntil;
     private readonly Lock _fasterCommitLock = new();
     private TaskCompletionSource<StorageException?>? _fasterCommit;
     private StorageException? _pageWriteFailure;
@@ -60,9 +61,10 @@ internal sealed class DurableLog : IAsyncDisposable
         _onCommitDone = _commitDone.Set;
         _commits.FailureObserved = _onCommitDone;
         _onPageWritten = OnPageWritten;
-        _device = new SegmentFileDevice(DevicePath, recoverDevice: true) { WriteCompleted = _onPageWritten };
+        _durableUntil = DurableUntilAddress;
+        _device = new SegmentFileDevice(DevicePath, recoverDevice: true) { WriteCompleted = _onPageWritten, DurableUntil = _durableUntil };
         Log = new FasterLog(Settings(_device));
-        _tail = new TailPageWriter(Log, _device, sizes.PageSizeBits, sizes.SegmentSizeBits);
+        _tail = new TailPageWriter(Log, _device, sizes.PageSizeBits, sizes.MemorySizeBits, sizes.SegmentSizeBits);
         Queue = new DurabilityQueue(FirstAddress);
     }
 
@@ -251,9 +253,9 @@ internal sealed class DurableLog : IAsyncDisposable
         Log.Dispose();
         _tail.Dispose();
         _device.Dispose();
-        _device = new SegmentFileDevice(DevicePath, recoverDevice: true) { WriteCompleted = _onPageWritten };
+        _device = new SegmentFileDevice(DevicePath, recoverDevice: true) { WriteCompleted = _onPageWritten, DurableUntil = _durableUntil };
         Log = new FasterLog(Settings(_device));
-        _tail = new TailPageWriter(Log, _device, _sizes.PageSizeBits, _sizes.SegmentSizeBits);
+        _tail = new TailPageWriter(Log, _device, _sizes.PageSizeBits, _sizes.MemorySizeBits, _sizes.SegmentSizeBits);
     }
 
     private static ReadOnlySpan<byte> CutCookieMagic => "BCUT"u8;
@@ -551,6 +553,7 @@ internal sealed class DurableLog : IAsyncDisposable
             _commitDone.Wait();
         }
 
+        _tail.EvictAhead(tailPage);
         long from = Math.Max(Math.Max(Log.FlushedUntilAddress, Log.CommittedUntilAddress), tailPage);
         if (from < until)
         {
@@ -618,6 +621,8 @@ internal sealed class DurableLog : IAsyncDisposable
             return request;
         }
     }
+
+    private long DurableUntilAddress() => Volatile.Read(ref Log.CommittedUntilAddress);
 
     private void OnPageWritten(int segment, uint error)
     {

@@ -33,7 +33,14 @@ internal sealed unsafe class TailPageWriter : IDisposable
         AllocatorField.FieldType.GetMethod("GetPhysicalAddress", BindingFlags.Public | BindingFlags.Instance, [typeof(long)])
         ?? throw new InvalidOperationException("BlittableAllocator.GetPhysicalAddress(long) was not found (FASTER 2.6.5 has it)");
 
+    private static readonly MethodInfo ShiftHeadAddressMethod =
+        AllocatorField.FieldType.GetMethod("ShiftHeadAddress", BindingFlags.Public | BindingFlags.Instance, [typeof(long)])
+        ?? throw new InvalidOperationException("AllocatorBase.ShiftHeadAddress(long) was not found (FASTER 2.6.5 has it)");
+
     private readonly LightEpoch _epoch;
+    private readonly Func<long, long> _shiftHeadAddress;
+    private readonly int _bufferPages;
+    private long _evictedForPage = -1;
     private readonly Func<long, long> _physicalAddress;
     private readonly SegmentFileDevice _device;
     private readonly int _pageSizeBits;
@@ -41,11 +48,13 @@ internal sealed unsafe class TailPageWriter : IDisposable
     private byte* _buffer; // sector-aligned copy of the range being written, grown to at most a page
     private int _capacity;
 
-    public TailPageWriter(FasterLog log, SegmentFileDevice device, int pageSizeBits, int segmentSizeBits)
+    public TailPageWriter(FasterLog log, SegmentFileDevice device, int pageSizeBits, int memorySizeBits, int segmentSizeBits)
     {
         _epoch = (LightEpoch)(EpochField.GetValue(log) ?? throw new InvalidOperationException("FasterLog has no epoch"));
         object allocator = AllocatorField.GetValue(log) ?? throw new InvalidOperationException("FasterLog has no allocator");
         _physicalAddress = PhysicalAddressMethod.CreateDelegate<Func<long, long>>(allocator);
+        _shiftHeadAddress = ShiftHeadAddressMethod.CreateDelegate<Func<long, long>>(allocator);
+        _bufferPages = 1 << (memorySizeBits - pageSizeBits);
         _device = device;
         _pageSizeBits = pageSizeBits;
         _segmentSizeBits = segmentSizeBits;
@@ -53,6 +62,32 @@ internal sealed unsafe class TailPageWriter : IDisposable
 
     /// <summary>The start of the page that holds the byte just below <paramref name="until"/>.</summary>
     public long PageStartBelow(long until) => (until - 1) & ~((1L << _pageSizeBits) - 1);
+
+    /// <summary>
+    /// Once per tail page, evicts the page whose buffer slot the next page will take (it was flushed long ago), as
+    /// FASTER would only when an append overflows into that next page. Eviction clears the whole page and FASTER's
+    /// allocator spins (allocating two closures a turn) until it is done; done here, on the commit thread, appenders
+    /// find the slot free. One closure per page, none per commit.
+    /// </summary>
+    public void EvictAhead(long tailPageStart)
+    {
+        long page = tailPageStart >> _pageSizeBits;
+        if (page <= _evictedForPage || page + 2 - _bufferPages <= 0)
+        {
+            return;
+        }
+
+        _evictedForPage = page;
+        _epoch.Resume();
+        try
+        {
+            _shiftHeadAddress((page + 2 - _bufferPages) << _pageSizeBits); // capped by FASTER at what is flushed
+        }
+        finally
+        {
+            _epoch.Suspend(); // runs the eviction now if no other thread is inside the epoch
+        }
+    }
 
     /// <summary>
     /// Lets FASTER run page flushes that wait for the epoch to move on (they run on the next thread that leaves it).
