@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using Broker.Core.Storage;
 using Xunit.Abstractions;
 
@@ -165,7 +164,7 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
 
         double perCommit = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)commits;
         output.WriteLine($"GroupCommit.PerCommit: measured {perCommit:F1} B per commit (process-wide) over {commits:N0} commits");
-        long budget = Budget("GroupCommit.PerCommit");
+        long budget = AllocationBudgets.Of("GroupCommit.PerCommit");
         Assert.True(Math.Round(perCommit, MidpointRounding.ToEven) <= budget,
             $"A group commit allocates {perCommit:F1} B process-wide; the budget in benchmarks/allocation-budget.json is {budget} B.");
     }
@@ -259,7 +258,7 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
     /// <summary>Compares as BenchmarkDotNet reports "Allocated": bytes per operation rounded to the nearest byte.</summary>
     private static void AssertWithinBudget(string key, double perOp)
     {
-        long budget = Budget(key);
+        long budget = AllocationBudgets.Of(key);
         Assert.True(Math.Round(perOp, MidpointRounding.ToEven) <= budget,
             $"{key} allocates {perOp:F3} B per call on the calling thread; the budget in benchmarks/allocation-budget.json is {budget} B.");
     }
@@ -291,27 +290,6 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
         StateStore = new StateStoreSizes { IndexBytes = 1 << 20, MemoryBytes = 1 << 24, PageBytes = 1 << 20, SegmentBytes = 1 << 26 },
         CheckpointInterval = TimeSpan.FromHours(1),
     };
-
-    private static long Budget(string key)
-    {
-        var path = Path.Combine(RepositoryRoot(), "benchmarks", "allocation-budget.json");
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-        Assert.True(document.RootElement.TryGetProperty(key, out var budget), $"{path} has no budget for {key}.");
-        return budget.GetInt64();
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Broker.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No folder above {AppContext.BaseDirectory} holds Broker.sln.");
-    }
 
     /// <summary>One callback for every append, told apart by token, as a connection's ack queue would be.</summary>
     private sealed class CountingCallback : IDurabilityCallback

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Broker.Benchmarks.Amqp;
 using Broker.Testing;
 using Xunit.Abstractions;
@@ -32,12 +31,12 @@ public sealed class AmqpTelemetryAllocationBudgetTests(ITestOutputHelper output)
         (long bytes, long commits) = await MeasureAsync(pipeline).WaitAsync(TimeSpan.FromMinutes(3));
 
         double messages = (double)MeasuredBatches * MessagesPerBatch;
-        long perCommitBudget = Budget("GroupCommit.PerCommit");
+        long perCommitBudget = AllocationBudgets.Of("GroupCommit.PerCommit");
         double beyondCommits = (bytes - (commits * perCommitBudget)) / messages;
         output.WriteLine($"AmqpTelemetry.PerMessage ({payloadBytes} B, segments {segmentBytes}): {bytes / messages:F3} B per message process-wide, {commits:N0} commits "
             + $"({messages / Math.Max(commits, 1):F0} messages, {bytes / (double)Math.Max(commits, 1):F0} B per commit); "
             + $"{beyondCommits:F3} B per message beyond {perCommitBudget} B per commit");
-        long budget = Budget("AmqpTelemetry.PerMessage");
+        long budget = AllocationBudgets.Of("AmqpTelemetry.PerMessage");
         Assert.True(Math.Round(beyondCommits, MidpointRounding.ToEven) <= budget,
             $"Telemetry over AMQP allocates {beyondCommits:F3} B per message beyond the group commits; the budget is {budget} B.");
     }
@@ -58,22 +57,6 @@ public sealed class AmqpTelemetryAllocationBudgetTests(ITestOutputHelper output)
 
         long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
         return (bytes, pipeline.GroupCommits - commits);
-    }
-
-    private static long Budget(string key)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string path = Path.Combine(dir.FullName, "benchmarks", "allocation-budget.json");
-            if (File.Exists(Path.Combine(dir.FullName, "Broker.sln")) && File.Exists(path))
-            {
-                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-                Assert.True(document.RootElement.TryGetProperty(key, out JsonElement budget), $"{path} has no budget for {key}.");
-                return budget.GetInt64();
-            }
-        }
-
-        throw new InvalidOperationException($"No folder above {AppContext.BaseDirectory} holds Broker.sln and benchmarks/allocation-budget.json.");
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using Broker.Protocols.Amqp.Codec;
 using Broker.Protocols.Amqp.Tests.Support;
 using Xunit.Abstractions;
@@ -36,23 +35,7 @@ public sealed class AmqpAllocationBudgetTests(ITestOutputHelper output)
 
         double perOperation = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Operations;
         output.WriteLine($"{budgetKey}: {perOperation:F3} B per message (checksum {checksum})");
-        long budget = Budget(budgetKey);
+        long budget = AllocationBudgets.Of(budgetKey);
         Assert.True(Math.Round(perOperation, MidpointRounding.ToEven) <= budget, $"{budgetKey} allocates {perOperation:F3} B per message; the budget is {budget} B.");
-    }
-
-    private static long Budget(string key)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string path = Path.Combine(dir.FullName, "benchmarks", "allocation-budget.json");
-            if (File.Exists(Path.Combine(dir.FullName, "Broker.sln")) && File.Exists(path))
-            {
-                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-                Assert.True(document.RootElement.TryGetProperty(key, out JsonElement budget), $"{path} has no budget for {key}.");
-                return budget.GetInt64();
-            }
-        }
-
-        throw new InvalidOperationException($"No folder above {AppContext.BaseDirectory} holds Broker.sln and benchmarks/allocation-budget.json.");
     }
 }
