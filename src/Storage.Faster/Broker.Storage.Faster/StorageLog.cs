@@ -29,6 +29,9 @@ internal static partial class StorageLog
     [LoggerMessage(7, LogLevel.Information, "Partition {Partition}: compacted the state store below {Address}.")]
     public static partial void Compacted(ILogger logger, int partition, long address);
 
+    [LoggerMessage(9, LogLevel.Error, "A durability callback of the {Log} log threw; the other waiters were still told.")]
+    public static partial void CallbackFailed(ILogger logger, Exception exception, string log);
+
     [LoggerMessage(8, LogLevel.Warning, "The store keeps the log layout it was created with (events log pages 2^{EventsPage}, segments 2^{EventsSegment}; state log pages 2^{StatePage}, segments 2^{StateSegment} bytes); the configured page and segment sizes apply to new stores only.")]
     public static partial void LayoutKept(ILogger logger, int eventsPage, int eventsSegment, int statePage, int stateSegment);
 }

@@ -15,8 +15,18 @@ internal sealed class DurabilityQueue
     private long _durable;
     private bool _draining;
     private Exception? _failure;
+    private readonly Action<Exception>? _callbackFailed;
 
-    public DurabilityQueue(long durable) => _durable = durable;
+    /// <param name="durable">The durable address the log opened with.</param>
+    /// <param name="callbackFailed">
+    /// Told when a callback throws while the queue drains; the others are still told. A callback is a connection's
+    /// (a PUBACK to send, a disposition), and one that throws must not hold back every other waiter of the log.
+    /// </param>
+    public DurabilityQueue(long durable, Action<Exception>? callbackFailed = null)
+    {
+        _durable = durable;
+        _callbackFailed = callbackFailed;
+    }
 
     public long Durable => Volatile.Read(ref _durable);
 
@@ -77,13 +87,20 @@ internal sealed class DurabilityQueue
                 entry = Dequeue();
             }
 
-            if (_failure is { } failure && entry.Address > _durable)
+            try
             {
-                entry.Callback.OnFailed(entry.Token, failure);
+                if (_failure is { } failure && entry.Address > _durable)
+                {
+                    entry.Callback.OnFailed(entry.Token, failure);
+                }
+                else
+                {
+                    entry.Callback.OnDurable(entry.Token);
+                }
             }
-            else
+            catch (Exception ex) when (_callbackFailed is not null)
             {
-                entry.Callback.OnDurable(entry.Token);
+                _callbackFailed(ex);
             }
         }
     }

@@ -65,7 +65,7 @@ internal sealed class DurableLog : IAsyncDisposable
         _device = new SegmentFileDevice(DevicePath, recoverDevice: true) { WriteCompleted = _onPageWritten, DurableUntil = _durableUntil };
         Log = new FasterLog(Settings(_device));
         _tail = new TailPageWriter(Log, _device, sizes.PageSizeBits, sizes.MemorySizeBits, sizes.SegmentSizeBits);
-        Queue = new DurabilityQueue(FirstAddress);
+        Queue = new DurabilityQueue(FirstAddress, ex => StorageLog.CallbackFailed(_logger, ex, Name));
     }
 
     public string Directory { get; }
@@ -299,6 +299,12 @@ internal sealed class DurableLog : IAsyncDisposable
             try
             {
                 CommitLoop();
+            }
+            catch (Exception ex)
+            {
+                // Not a commit failure (those are handled inside) and not a callback (the queue reports those): a bug. On
+                // this thread it would take the process down; stopping the log keeps the other partitions serving.
+                Fail(ex);
             }
             finally
             {
