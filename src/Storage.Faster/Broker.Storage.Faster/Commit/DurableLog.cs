@@ -459,10 +459,9 @@ internal sealed class DurableLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// The group commit: wait until something is appended, flush the pages up to the tail, write the commit record,
-    /// tell the durability queue and the readers, again. One long-lived state machine whose waits are reusable signals,
-    /// and neither FASTER's commit nor its page flush runs (<see cref="TailPageWriter"/>), so a group commit allocates
-    /// nothing. FASTER's own commit runs here too, when <see cref="FlushAsync"/> asks for it (truncations move the
+    /// The group commit, on the log's own thread: wait until something is appended, make it durable, tell the
+    /// durability queue and the readers, again. The thread blocks on reusable signals, and neither FASTER's commit nor
+    /// its page flush runs (<see cref="TailPageWriter"/>), so a group commit allocates nothing. FASTER's own commit runs here too, when <see cref="FlushAsync"/> asks for it (truncations move the
     /// begin address, which only FASTER's commit records and acts on): one committer, so records stay in order.
     /// </summary>
     private void CommitLoop()
