@@ -852,6 +852,12 @@ public sealed class AmqpConnection
                 return;
             }
 
+            if (outcome.Kind == AmqpDeliveryStateKind.Accepted)
+            {
+                _outbox.SettleAccepted(link.Session.Channel, deliveryId); // consecutive ones share a disposition
+                return;
+            }
+
             byte[] condition = outcome.Condition is null ? [] : Encoding.ASCII.GetBytes(outcome.Condition);
             byte[] description = outcome.Description is null ? [] : Encoding.UTF8.GetBytes(outcome.Description);
             AmqpDeliveryState state = outcome.Kind switch
