@@ -7,42 +7,20 @@
 # WINDOW (10), MQTT_PORT (28850), AMQP_PORT (28851), MGMT_PORT (28852), KEEP=1 keeps the temp dir.
 set -euo pipefail
 
-DURATION=${DURATION:-20}
-WARMUP=${WARMUP:-5}
-DEVICES=${DEVICES:-100}
-PAYLOAD=${PAYLOAD:-1024}
-WINDOW=${WINDOW:-10}
+SCRIPT=amqp-vs-mqtt.sh
+source "$(dirname "$0")/common.sh"
 MQTT_PORT=${MQTT_PORT:-28850}
 AMQP_PORT=${AMQP_PORT:-28851}
 MGMT_PORT=${MGMT_PORT:-28852}
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BROKER=$ROOT/src/Broker.Host/bin/Release/net10.0/broker
-LOAD=$ROOT/perf/Broker.LoadGenerator/bin/Release/net10.0/broker-load
-# One generator run: connect + warm-up + window + drain/disconnect, with a generous but finite margin.
-RUN_TIMEOUT=$((WARMUP + DURATION + 180))
-
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'amqp-vs-mqtt.sh: %s\n' "$*" >&2; exit 1; }
-
-command -v jq >/dev/null || die "jq is needed to read the RESULT lines (apt-get install -y jq)"
-
-say "building Release"
-timeout 900 dotnet build "$ROOT/src/Broker.Host/Broker.Host.csproj" -c Release -nologo -v q >/dev/null || die "building the broker failed"
-timeout 900 dotnet build "$ROOT/perf/Broker.LoadGenerator/Broker.LoadGenerator.csproj" -c Release -nologo -v q >/dev/null || die "building broker-load failed"
-
-for port in "$MQTT_PORT" "$AMQP_PORT" "$MGMT_PORT"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port is already in use; set MQTT_PORT/AMQP_PORT/MGMT_PORT"; fi
-done
+require_jq
+build_release
+require_free_ports MQTT_PORT/AMQP_PORT/MGMT_PORT "$MQTT_PORT" "$AMQP_PORT" "$MGMT_PORT"
 
 TMP=$(mktemp -d /tmp/broker-amqp-vs-mqtt.XXXXXX)
 BROKER_PID=""
 cleanup() {
-    if [ -n "$BROKER_PID" ]; then
-        kill -TERM "$BROKER_PID" 2>/dev/null || true
-        # A bounded wait for a clean shutdown (the broker takes a final checkpoint), then the hard way.
-        timeout 30 tail --pid="$BROKER_PID" -f /dev/null 2>/dev/null || kill -KILL "$BROKER_PID" 2>/dev/null || true
-    fi
+    stop_process "$BROKER_PID"
     if [ "${KEEP:-0}" = 1 ]; then echo "logs and data kept in $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -57,19 +35,13 @@ timeout 60 grep -q -m1 "Management listening on" <(tail -n +1 --pid="$BROKER_PID
     || die "the broker did not start within 60 s (log: $TMP/broker.log)"
 grep -q "Amqp listening on" "$TMP/broker.log" || die "the broker opened no AMQP listener (log: $TMP/broker.log)"
 
-COMMON=(--devices "$DEVICES" --payload "$PAYLOAD" --duration "$DURATION" --warmup "$WARMUP"
-        --server "http://127.0.0.1:$MGMT_PORT" --data "$TMP/ours" --create-devices --broker-pid "$BROKER_PID")
-run() { # label protocol scenario-args...: prints the table, stores the RESULT json in $TMP/<label>.json
+TARGET=(--server "http://127.0.0.1:$MGMT_PORT" --data "$TMP/ours" --create-devices --broker-pid "$BROKER_PID")
+run() { # label protocol scenario-args...
     local label=$1 protocol=$2; shift 2
     local port=$MQTT_PORT
     [ "$protocol" = amqp ] && port=$AMQP_PORT
-    timeout "$RUN_TIMEOUT" "$LOAD" --protocol "$protocol" --port "$port" --label "$label" "${COMMON[@]}" "$@" \
-        >"$TMP/$label.out" 2>"$TMP/$label.err" || { cat "$TMP/$label.err" >&2; die "$label failed (exit $?)"; }
-    grep -v '^RESULT ' "$TMP/$label.out"
-    grep '^RESULT ' "$TMP/$label.out" | sed 's/^RESULT //' >"$TMP/$label.json"
+    generate "$label" --protocol "$protocol" --port "$port" --label "$label" "${TARGET[@]}" "${COMMON[@]}" "$@"
 }
-field() { jq -r ".$2" "$TMP/$1.json"; }
-ratio() { jq -rn --argjson a "$1" --argjson b "$2" 'if $b == 0 then "n/a" else ($a / $b * 100 | round / 100 | tostring) end'; }
 
 say "uptime before: $(uptime)"
 

@@ -6,23 +6,11 @@
 # WINDOW (10), OURS_PORT (28830), OURS_MGMT_PORT (28081), MOSQ_PORT (28840), KEEP=1 keeps the temp dir.
 set -euo pipefail
 
-DURATION=${DURATION:-20}
-WARMUP=${WARMUP:-5}
-DEVICES=${DEVICES:-100}
-PAYLOAD=${PAYLOAD:-1024}
-WINDOW=${WINDOW:-10}
+SCRIPT=compare.sh
+source "$(dirname "$0")/common.sh"
 OURS_PORT=${OURS_PORT:-28830}
 OURS_MGMT_PORT=${OURS_MGMT_PORT:-28081}
 MOSQ_PORT=${MOSQ_PORT:-28840}
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BROKER=$ROOT/src/Broker.Host/bin/Release/net10.0/broker
-LOAD=$ROOT/perf/Broker.LoadGenerator/bin/Release/net10.0/broker-load
-# One generator run: connect + warm-up + window + drain/disconnect, with a generous but finite margin.
-RUN_TIMEOUT=$((WARMUP + DURATION + 180))
-
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
 
 # --- mosquitto from Debian, if missing -------------------------------------------------------------------------
 MOSQUITTO=$(command -v mosquitto || true)
@@ -35,28 +23,17 @@ if [ -z "$MOSQUITTO" ]; then
         || die "could not install mosquitto"
     MOSQUITTO=/usr/sbin/mosquitto
 fi
-command -v jq >/dev/null || die "jq is needed to read the RESULT lines (apt-get install -y jq)"
+require_jq
 
 # --- build (Release) -------------------------------------------------------------------------------------------
-say "building Release"
-timeout 900 dotnet build "$ROOT/src/Broker.Host/Broker.Host.csproj" -c Release -nologo -v q >/dev/null || die "building the broker failed"
-timeout 900 dotnet build "$ROOT/perf/Broker.LoadGenerator/Broker.LoadGenerator.csproj" -c Release -nologo -v q >/dev/null || die "building broker-load failed"
-
-for port in "$OURS_PORT" "$OURS_MGMT_PORT" "$MOSQ_PORT"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port is already in use; set OURS_PORT/OURS_MGMT_PORT/MOSQ_PORT"; fi
-done
+build_release
+require_free_ports OURS_PORT/OURS_MGMT_PORT/MOSQ_PORT "$OURS_PORT" "$OURS_MGMT_PORT" "$MOSQ_PORT"
 
 TMP=$(mktemp -d /tmp/broker-compare.XXXXXX)
 OURS_PID=""; MOSQ_PID=""
 cleanup() {
-    for pid in $OURS_PID $MOSQ_PID; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in $OURS_PID $MOSQ_PID; do
-        # A bounded wait for a clean shutdown (our broker takes a final checkpoint), then the hard way.
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    stop_process "$OURS_PID"
+    stop_process "$MOSQ_PID"
     if [ "${KEEP:-0}" = 1 ]; then echo "logs and data kept in $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -102,8 +79,7 @@ say "starting mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3
 MOSQ_PID=$!
 wait_for_port "mosquitto" "$MOSQ_PORT" "$MOSQ_PID"
 
-COMMON=(--devices "$DEVICES" --payload "$PAYLOAD" --duration "$DURATION" --warmup "$WARMUP")
-run() { # label scenario-args...: prints the table, stores the RESULT json in $TMP/<label>.json
+run() { # label scenario-args...
     local label=$1; shift
     local target
     if [[ $label == ours* ]]; then
@@ -111,13 +87,8 @@ run() { # label scenario-args...: prints the table, stores the RESULT json in $T
     else
         target=(--port "$MOSQ_PORT" --no-auth --broker-pid "$MOSQ_PID" --label mosquitto)
     fi
-    timeout "$RUN_TIMEOUT" "$LOAD" "${target[@]}" "${COMMON[@]}" "$@" >"$TMP/$label.out" 2>"$TMP/$label.err" \
-        || { cat "$TMP/$label.err" >&2; die "$label failed (exit $?)"; }
-    grep -v '^RESULT ' "$TMP/$label.out"
-    grep '^RESULT ' "$TMP/$label.out" | sed 's/^RESULT //' >"$TMP/$label.json"
+    generate "$label" "${target[@]}" "${COMMON[@]}" "$@"
 }
-field() { jq -r ".$2" "$TMP/$1.json"; }
-ratio() { jq -rn --argjson a "$1" --argjson b "$2" 'if $b == 0 then "n/a" else ($a / $b * 100 | round / 100 | tostring) end'; }
 
 say "scenario 1: $DEVICES devices x $PAYLOAD B, QoS 1, flat out, window $WINDOW"
 run ours-q1 --qos 1 --window "$WINDOW"
