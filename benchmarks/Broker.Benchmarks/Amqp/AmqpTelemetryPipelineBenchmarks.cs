@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
-using Broker.Storage.Faster;
 
 namespace Broker.Benchmarks.Amqp;
 
@@ -32,10 +31,7 @@ public class AmqpTelemetryPipelineBenchmarks
         _directory = Path.Combine(Path.GetTempPath(), "broker-benchmarks", Guid.NewGuid().ToString("N"));
         _pipeline = await AmqpTelemetryPipeline.StartAsync(_directory, Messages, PayloadBytes, SegmentBytes);
 
-        // FASTER allocates each in-memory page of the events log on its first use: turn the whole buffer over twice
-        // here, so that what BenchmarkDotNet measures is the steady state.
-        long logMemory = 1L << new FasterStoreOptions().EventsLog.MemorySizeBits;
-        for (long i = 0, batches = (2 * logMemory / ((long)PayloadBytes * Messages)) + 1; i < batches; i++)
+        for (long i = 0, batches = EventsLogWarmUp.Batches(PayloadBytes, Messages); i < batches; i++)
         {
             await _pipeline.SendBatchAsync();
         }

@@ -80,10 +80,7 @@ public class TelemetryPipelineBenchmarks
 
         _batch = writer.WrittenSpan.ToArray();
 
-        // FASTER allocates each in-memory page of the events log on its first use: turn the whole buffer over twice
-        // here, so that what BenchmarkDotNet measures is the steady state.
-        long logMemory = 1L << new FasterStoreOptions().EventsLog.MemorySizeBits;
-        for (long i = 0, batches = (2 * logMemory / ((long)PayloadBytes * Messages)) + 1; i < batches; i++)
+        for (long i = 0, batches = EventsLogWarmUp.Batches(PayloadBytes, Messages); i < batches; i++)
         {
             await PublishToPubAck();
         }
