@@ -31,8 +31,13 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
         _broker = await TestBroker.StartAsync(new TestBrokerOptions
         {
             Output = output,
-            // Feedback in batches of one, so a test sees it at once.
-            Settings = new Dictionary<string, string?> { ["CloudToDevice:FeedbackBatchSize"] = "1" },
+            // Feedback in batches of one, so a test sees it at once; three deliveries at most, so a test can
+            // abandon a message until it is dead-lettered.
+            Settings = new Dictionary<string, string?>
+            {
+                ["CloudToDevice:FeedbackBatchSize"] = "1",
+                ["CloudToDevice:MaxDeliveryCount"] = "3",
+            },
         });
         _api = ManagementApi.Connect(_broker);
     }
@@ -197,6 +202,61 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
 
             Assert.Contains(records, r => r.GetProperty("originalMessageId").GetString() == "a" && r.GetProperty("statusCode").GetString() == "Rejected");
             Assert.Contains(records, r => r.GetProperty("originalMessageId").GetString() == "b" && r.GetProperty("statusCode").GetString() == "Success");
+        }
+        finally
+        {
+            await deviceConnection.CloseAsync();
+            await service.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task CloudToDevice_AbandonedUntilMaxDeliveryCount_CountGrowsOnEachDelivery_ThenDeliveryCountExceededFeedback()
+    {
+        var device = await _broker.CreateDeviceAsync("amqp-c2d-abandon");
+        var (policy, serviceToken) = ServiceToken(_broker);
+        var service = await ConnectAsync(_broker, Auth.Plain, $"{policy}@sas.root.{_broker.HostName}", serviceToken);
+        var deviceConnection = await ConnectAsync(_broker, Auth.Anonymous);
+        try
+        {
+            var serviceSession = new Session(service);
+            var c2d = await AttachSenderAsync(serviceSession, "c2d", "/messages/devicebound");
+            var sent = new Message { BodySection = new Data { Binary = "abandon me"u8.ToArray() } };
+            sent.Properties = new Properties { MessageId = "abandoned", To = $"/devices/{device.DeviceId}/messages/deviceBound" };
+            sent.ApplicationProperties = new ApplicationProperties();
+            sent.ApplicationProperties["iothub-ack"] = "negative";
+            await c2d.SendAsync(sent);
+
+            var session = new Session(deviceConnection);
+            Assert.Equal(200, (await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)))).Status);
+            var receiver = await AttachReceiverAsync(session, "c2d", $"/devices/{device.DeviceId}/messages/devicebound", settle: ReceiverSettleMode.Second);
+
+            // MaxDeliveryCount is 3 here: each abandon (released) raises the count by one, the third dead-letters it.
+            for (int expected = 0; expected < 3; expected++)
+            {
+                receiver.SetCredit(1, autoRestore: false);
+                var delivery = await receiver.ReceiveAsync(Bound);
+                Assert.NotNull(delivery);
+                Assert.Equal("abandoned", delivery.Properties.MessageId);
+                Assert.Equal((byte)expected, delivery.MessageAnnotations[(Symbol)"iothub-deliverycount"]);
+                receiver.Release(delivery);
+            }
+
+            // Dead-lettered: nothing more is delivered, the queue is empty, and the service hears why.
+            var feedback = await AttachReceiverAsync(serviceSession, "feedback", "/messages/serviceBound/feedback");
+            var batch = await feedback.ReceiveAsync(Bound);
+            Assert.NotNull(batch);
+            var record = Assert.Single(JsonDocument.Parse((byte[])batch.Body).RootElement.EnumerateArray());
+            Assert.Equal("abandoned", record.GetProperty("originalMessageId").GetString());
+            Assert.Equal("DeliveryCountExceeded", record.GetProperty("statusCode").GetString());
+            Assert.Equal(device.DeviceId, record.GetProperty("deviceId").GetString());
+            feedback.Accept(batch);
+
+            receiver.SetCredit(1, autoRestore: false);
+            // A CBS round trip on the same connection is answered after anything the broker would have sent.
+            await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
+            Assert.Null(await receiver.ReceiveAsync(TimeSpan.FromMilliseconds(1)));
+            Assert.Equal(0, _broker.Services.GetRequiredService<Broker.Core.CloudToDevice.CloudToDeviceService>().PendingCount(device.DeviceId));
         }
         finally
         {
