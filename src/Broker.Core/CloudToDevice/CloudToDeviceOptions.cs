@@ -36,6 +36,19 @@ public sealed class CloudToDeviceOptions
     /// <summary>How long a received feedback batch stays locked before it is offered again (<c>feedback.lockDurationAsIso8601</c>, 5–300 s, default 60 s).</summary>
     public TimeSpan FeedbackLockDuration { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a feedback record waits to be received and completed before it is dropped
+    /// (<c>feedback.ttlAsIso8601</c>, 1 minute to 2 days, default 1 hour): a hub whose feedback nobody reads
+    /// does not keep it forever.
+    /// </summary>
+    public TimeSpan FeedbackTimeToLive { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How many times a feedback batch is received without being completed before its records are dropped
+    /// (<c>feedback.maxDeliveryCount</c>, 1–100, default 10).
+    /// </summary>
+    public int FeedbackMaxDeliveryCount { get; set; } = 10;
+
     /// <summary>Throws when a setting is outside IoT Hub's range.</summary>
     public void Validate()
     {
@@ -62,6 +75,16 @@ public sealed class CloudToDeviceOptions
         if (FeedbackLockDuration < TimeSpan.FromSeconds(5) || FeedbackLockDuration > TimeSpan.FromSeconds(300))
         {
             throw new InvalidDataException("CloudToDevice:FeedbackLockDuration must be between 00:00:05 and 00:05:00.");
+        }
+
+        if (FeedbackTimeToLive < TimeSpan.FromMinutes(1) || FeedbackTimeToLive > MaxTimeToLive)
+        {
+            throw new InvalidDataException("CloudToDevice:FeedbackTimeToLive must be between 00:01:00 and 2.00:00:00.");
+        }
+
+        if (FeedbackMaxDeliveryCount is < 1 or > 100)
+        {
+            throw new InvalidDataException("CloudToDevice:FeedbackMaxDeliveryCount must be between 1 and 100.");
         }
     }
 }

@@ -11,7 +11,9 @@ namespace Broker.Core.CloudToDevice;
 /// 0 when the outcome happens, so a crash loses none; batches are formed when the receiver asks, from records
 /// that have waited <see cref="CloudToDeviceOptions.FeedbackBatchDelay"/> or once a batch is full, as IoT Hub
 /// batches them. A received batch is locked; completing it deletes its records, abandoning it (or letting the
-/// lock run out) offers it again.
+/// lock run out) offers it again, until it has been received <see cref="CloudToDeviceOptions.FeedbackMaxDeliveryCount"/>
+/// times. Records not completed within <see cref="CloudToDeviceOptions.FeedbackTimeToLive"/> are dropped (a record in
+/// a locked batch once the lock ends), so feedback nobody reads does not grow the store without bound.
 /// </summary>
 public sealed class FeedbackQueue : IDisposable
 {
@@ -86,11 +88,13 @@ public sealed class FeedbackQueue : IDisposable
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 var now = _time.GetUtcNow();
+                DropExpiredAndExhausted(now);
                 FormDueBatches(now);
                 foreach (var batch in _batches)
                 {
                     if (batch.LockedUntil <= now)
                     {
+                        batch.Deliveries++;
                         batch.LockToken = Guid.NewGuid();
                         batch.LockedUntil = now + _options.FeedbackLockDuration;
                         Rearm();
@@ -122,12 +126,14 @@ public sealed class FeedbackQueue : IDisposable
         await _state.WaitDurableAsync(address, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Unlocks a received batch so it is offered again.</summary>
+    /// <summary>Unlocks a received batch so it is offered again, or drops it if it was received as often as allowed.</summary>
     public void Abandon(Guid lockToken)
     {
         lock (_lock)
         {
             FindLocked(lockToken).LockedUntil = DateTimeOffset.MinValue;
+            DropExpiredAndExhausted(_time.GetUtcNow());
+            Rearm();
             Signal();
         }
     }
@@ -158,6 +164,67 @@ public sealed class FeedbackQueue : IDisposable
         throw new IotHubException(IotHubErrorCode.DeviceMessageLockLost, $"Feedback lock {lockToken} is lost: it expired or the batch was already settled.");
     }
 
+    // Unlocked batches received FeedbackMaxDeliveryCount times go; so do records past their time to live, unless
+    // their batch is locked (its receiver may still complete it). The drops are not waited for: nobody was told.
+    private void DropExpiredAndExhausted(DateTimeOffset now)
+    {
+        var oldestAlive = now - _options.FeedbackTimeToLive;
+        for (int i = _batches.Count - 1; i >= 0; i--)
+        {
+            var batch = _batches[i];
+            if (batch.LockedUntil > now)
+            {
+                continue;
+            }
+
+            int expired = batch.Deliveries >= _options.FeedbackMaxDeliveryCount
+                ? batch.Records.Count
+                : CountExpired(batch.Records, oldestAlive);
+            if (expired == 0)
+            {
+                continue;
+            }
+
+            Delete(batch.Records, expired);
+            if (expired == batch.Records.Count)
+            {
+                _batches.RemoveAt(i);
+            }
+            else
+            {
+                var rest = batch.Records.GetRange(expired, batch.Records.Count - expired);
+                _batches[i] = new Batch(rest, Serialize(rest), batch.FormedAt) { Deliveries = batch.Deliveries };
+            }
+        }
+
+        int unbatchedExpired = CountExpired(_unbatched, oldestAlive);
+        Delete(_unbatched, unbatchedExpired);
+        _unbatched.RemoveRange(0, unbatchedExpired);
+    }
+
+    // Records are in the order they were added, which is the order of their times.
+    private static int CountExpired(List<Pending> records, DateTimeOffset oldestAlive)
+    {
+        int count = 0;
+        while (count < records.Count && records[count].AddedAt <= oldestAlive)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private void Delete(List<Pending> records, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _state.Delete(StateRecordKind.Hub, KeyOf(records[i].Sequence));
+        }
+    }
+
+    private static byte[] Serialize(List<Pending> records)
+        => JsonSerializer.SerializeToUtf8Bytes(records.ConvertAll(static pending => pending.Record), CloudToDeviceJsonContext.Default.ListFeedbackRecord);
+
     private void FormDueBatches(DateTimeOffset now)
     {
         while (_unbatched.Count > 0
@@ -166,8 +233,7 @@ public sealed class FeedbackQueue : IDisposable
             int take = Math.Min(_options.FeedbackBatchSize, _unbatched.Count);
             var records = _unbatched.GetRange(0, take);
             _unbatched.RemoveRange(0, take);
-            var body = JsonSerializer.SerializeToUtf8Bytes(records.ConvertAll(static pending => pending.Record), CloudToDeviceJsonContext.Default.ListFeedbackRecord);
-            _batches.Add(new Batch(records, body, now));
+            _batches.Add(new Batch(records, Serialize(records), now));
         }
     }
 
@@ -181,27 +247,31 @@ public sealed class FeedbackQueue : IDisposable
             }
 
             // Batch what is due now: left unbatched, a due record would re-arm the timer at once, forever.
-            FormDueBatches(_time.GetUtcNow());
+            var now = _time.GetUtcNow();
+            DropExpiredAndExhausted(now);
+            FormDueBatches(now);
             Rearm();
             Signal();
         }
     }
 
-    // The next moment something becomes receivable: the oldest unbatched record's delay, or a lock running out.
+    // The next moment something changes: the oldest unbatched record's delay or time to live, a lock running out,
+    // or the oldest record of an unlocked batch expiring.
     private void Rearm()
     {
         var next = DateTimeOffset.MaxValue;
-        if (_unbatched.Count > 0 && _unbatched.Count < _options.FeedbackBatchSize)
+        if (_unbatched.Count > 0)
         {
-            next = _unbatched[0].AddedAt + _options.FeedbackBatchDelay;
+            next = _unbatched[0].AddedAt + (_unbatched.Count < _options.FeedbackBatchSize ? _options.FeedbackBatchDelay : _options.FeedbackTimeToLive);
         }
 
         var now = _time.GetUtcNow();
         foreach (var batch in _batches)
         {
-            if (batch.LockedUntil > now && batch.LockedUntil < next)
+            var at = batch.LockedUntil > now ? batch.LockedUntil : batch.Records[0].AddedAt + _options.FeedbackTimeToLive;
+            if (at < next)
             {
-                next = batch.LockedUntil;
+                next = at;
             }
         }
 
@@ -245,6 +315,9 @@ public sealed class FeedbackQueue : IDisposable
         public Guid LockToken { get; set; }
 
         public DateTimeOffset LockedUntil { get; set; } = DateTimeOffset.MinValue;
+
+        /// <summary>How many times the batch has been received.</summary>
+        public int Deliveries { get; set; }
     }
 
     private sealed class Loader : IStateVisitor

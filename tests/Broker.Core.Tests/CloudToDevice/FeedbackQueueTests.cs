@@ -286,6 +286,110 @@ public sealed class FeedbackQueueTests
     }
 
     [Fact]
+    public async Task TimeToLive_RecordsNotCompletedInTime_AreDropped_AndStayDroppedAfterReopen()
+    {
+        var h = await CreateAsync(null, Dev);
+        await using (h)
+        {
+            h.Feedback.Add(Record("old", h.Time.GetUtcNow()));
+            h.Time.Advance(TimeSpan.FromMinutes(30));
+            h.Feedback.Add(Record("young", h.Time.GetUtcNow()));
+
+            h.Time.Advance(h.Options.FeedbackTimeToLive - TimeSpan.FromMinutes(30) - TimeSpan.FromTicks(1));
+            Assert.Equal(2, h.Feedback.Count);
+            h.Time.Advance(TimeSpan.FromTicks(1));
+            Assert.Equal(1, h.Feedback.Count);
+
+            await h.ReopenAsync();
+            Assert.Equal(1, h.Feedback.Count);
+            Assert.Equal("young", Assert.Single((await ReceiveAsync(h)).Records).OriginalMessageId);
+        }
+    }
+
+    [Fact]
+    public async Task TimeToLive_RecordsInAnUnlockedBatch_AreDroppedFromIt()
+    {
+        await using var h = await CreateAsync(new CloudToDeviceOptions { FeedbackTimeToLive = TimeSpan.FromMinutes(1), FeedbackBatchSize = 2 }, Dev);
+        h.Feedback.Add(Record("first", h.Time.GetUtcNow()));
+        h.Time.Advance(TimeSpan.FromSeconds(10));
+        h.Feedback.Add(Record("second", h.Time.GetUtcNow()));
+        var batch = await ReceiveAsync(h);
+        Assert.Equal(2, batch.Records.Count);
+        h.Feedback.Abandon(batch.LockToken);
+
+        h.Time.Advance(TimeSpan.FromSeconds(50)); // "first" is a minute old, "second" 50 s
+
+        Assert.Equal(1, h.Feedback.Count);
+        var again = await ReceiveAsync(h);
+        Assert.Equal("second", Assert.Single(again.Records).OriginalMessageId);
+        using var json = JsonDocument.Parse(again.Body);
+        Assert.Equal("second", Assert.Single(json.RootElement.EnumerateArray()).GetProperty("originalMessageId").GetString());
+    }
+
+    [Fact]
+    public async Task TimeToLive_ARecordInALockedBatch_CanStillBeCompleted_OrGoesWhenTheLockEnds()
+    {
+        await using var h = await CreateAsync(new CloudToDeviceOptions { FeedbackTimeToLive = TimeSpan.FromMinutes(1) }, Dev);
+        h.Feedback.Add(Record("kept", h.Time.GetUtcNow()));
+        h.Feedback.Add(Record("dropped", h.Time.GetUtcNow()));
+        h.Time.Advance(h.Options.FeedbackBatchDelay);
+        var completed = await ReceiveAsync(h); // both records, locked for a minute
+        Assert.Equal(2, completed.Records.Count);
+        h.Time.Advance(h.Options.FeedbackTimeToLive - h.Options.FeedbackBatchDelay);
+
+        // Past their time to live, but their batch is locked: its receiver may complete it.
+        Assert.Equal(2, h.Feedback.Count);
+        await h.Feedback.CompleteAsync(completed.LockToken);
+        Assert.Equal(0, h.Feedback.Count);
+
+        h.Feedback.Add(Record("late", h.Time.GetUtcNow()));
+        h.Time.Advance(h.Options.FeedbackBatchDelay);
+        await ReceiveAsync(h); // locked until FeedbackBatchDelay + FeedbackLockDuration, past the time to live
+        var waiting = h.Feedback.ReceiveAsync().AsTask();
+        h.Time.Advance(h.Options.FeedbackLockDuration);
+
+        Assert.Equal(0, h.Feedback.Count);
+        Assert.False(waiting.IsCompleted);
+    }
+
+    [Fact]
+    public async Task MaxDeliveryCount_ABatchReceivedThatOftenWithoutCompletion_IsDropped()
+    {
+        await using var h = await CreateAsync(new CloudToDeviceOptions { FeedbackMaxDeliveryCount = 3 }, Dev);
+        h.Feedback.Add(Record("r1", h.Time.GetUtcNow()));
+        h.Time.Advance(h.Options.FeedbackBatchDelay);
+
+        h.Feedback.Abandon((await ReceiveAsync(h)).LockToken);
+        h.Feedback.Abandon((await ReceiveAsync(h)).LockToken);
+        Assert.Equal(1, h.Feedback.Count);
+        await ReceiveAsync(h); // the third time: its lock running out ends it as an abandon would
+        var waiting = h.Feedback.ReceiveAsync().AsTask();
+        h.Time.Advance(h.Options.FeedbackLockDuration);
+
+        Assert.Equal(0, h.Feedback.Count);
+        Assert.False(waiting.IsCompleted);
+        h.Feedback.Add(Record("r2", h.Time.GetUtcNow()));
+        h.Time.Advance(h.Options.FeedbackBatchDelay);
+        Assert.Equal("r2", Assert.Single((await waiting.WaitAsync(Hang)).Records).OriginalMessageId);
+    }
+
+    [Theory]
+    [InlineData("00:00:59", 10)]
+    [InlineData("2.00:00:01", 10)]
+    [InlineData("01:00:00", 0)]
+    [InlineData("01:00:00", 101)]
+    public void Options_FeedbackTimeToLiveAndMaxDeliveryCount_OutsideIotHubsRanges_AreRefused(string timeToLive, int maxDeliveryCount)
+    {
+        var options = new CloudToDeviceOptions
+        {
+            FeedbackTimeToLive = TimeSpan.Parse(timeToLive, System.Globalization.CultureInfo.InvariantCulture),
+            FeedbackMaxDeliveryCount = maxDeliveryCount,
+        };
+        var error = Assert.Throws<InvalidDataException>(options.Validate);
+        Assert.Contains(maxDeliveryCount == 10 ? "FeedbackTimeToLive" : "FeedbackMaxDeliveryCount", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dispose_FailsWaitingReceivers()
     {
         await using var h = await CreateAsync(null, Dev);
