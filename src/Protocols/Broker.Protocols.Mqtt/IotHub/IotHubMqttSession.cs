@@ -25,6 +25,9 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
 
     private const int MaxTopicBytes = 8 * 1024;
 
+    // Durability tokens above the packet-id range mark a deferred SUBACK/UNSUBACK; the others are PUBACKs.
+    private const long SubscriptionAckToken = 1L << 32;
+
     private readonly IMqttClient _client;
     private readonly IPartitionStore _partition;
     private readonly IotHubHubServices _hub;
@@ -41,6 +44,11 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
     private bool _cloudToDeviceAtMostOnce;
     private ushort _lastPacketId;
     private bool _closed;
+
+    // The persistent session record written by the SUBSCRIBE/UNSUBSCRIBE being processed (0: none); its
+    // acknowledgement waits until that record is durable, holding the granted codes meanwhile.
+    private long _sessionSavedAt;
+    private readonly Dictionary<ushort, MqttSubscribeReturnCode[]?> _subscriptionAcksWaiting = [];
 
     public IotHubMqttSession(DeviceContext context, IMqttClient client, IotHubHubServices hub, DeviceSubscriptions restored, bool persistent, ILogger logger)
     {
@@ -251,6 +259,25 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
         return granted;
     }
 
+    public bool AcknowledgesSubscriptionLater(ushort packetId, MqttSubscribeReturnCode[]? codes)
+    {
+        // A persistent session's SUBACK/UNSUBACK tells the device its subscriptions are kept: only once they are.
+        long savedAt = _sessionSavedAt;
+        if (savedAt == 0)
+        {
+            return false;
+        }
+
+        _sessionSavedAt = 0;
+        lock (_subscriptionAcksWaiting)
+        {
+            _subscriptionAcksWaiting[packetId] = codes;
+        }
+
+        _partition.State.WhenDurable(savedAt, this, SubscriptionAckToken | packetId);
+        return true;
+    }
+
     public void OnSubscribeAcknowledged()
     {
         // After the SUBACK is queued: what the subscriptions let through now follows it on the wire.
@@ -331,8 +358,24 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
 
     public void CloudToDeviceAvailable() => PumpCloudToDevice();
 
-    // The durability callback: token = packet id of the PUBLISH whose event just became durable.
-    public void OnDurable(long token) => _client.Acknowledge((ushort)token);
+    // The durability callback: token = packet id of the PUBLISH whose event just became durable, or of the
+    // SUBSCRIBE/UNSUBSCRIBE whose session record did (with SubscriptionAckToken).
+    public void OnDurable(long token)
+    {
+        if ((token & SubscriptionAckToken) == 0)
+        {
+            _client.Acknowledge((ushort)token);
+            return;
+        }
+
+        MqttSubscribeReturnCode[]? codes;
+        lock (_subscriptionAcksWaiting)
+        {
+            _subscriptionAcksWaiting.Remove((ushort)token, out codes);
+        }
+
+        _client.AcknowledgeSubscription((ushort)token, codes);
+    }
 
     public void OnFailed(long token, Exception error) => _client.Close(DisconnectReason.ServerShutdown);
 
@@ -411,7 +454,7 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
 
         if (_persistent && next != current)
         {
-            IotHubMqttSessions.Save(_partition.State, Context.IdentityKey, Context.GenerationId, (DeviceSubscriptions)next);
+            _sessionSavedAt = IotHubMqttSessions.Save(_partition.State, Context.IdentityKey, Context.GenerationId, (DeviceSubscriptions)next);
         }
     }
 }

@@ -9,6 +9,12 @@ public interface IMqttClient
     /// <summary>Sends the PUBACK of a publish the session accepted with <see cref="MqttPublishOutcome.AcknowledgeLater"/>.</summary>
     void Acknowledge(ushort packetId);
 
+    /// <summary>
+    /// Sends the SUBACK (<paramref name="codes"/>) or UNSUBACK (<paramref name="codes"/> null) of a request the session
+    /// chose to acknowledge later (<see cref="IMqttSession.AcknowledgesSubscriptionLater"/>).
+    /// </summary>
+    void AcknowledgeSubscription(ushort packetId, MqttSubscribeReturnCode[]? codes);
+
     /// <summary>Queues a PUBLISH to the device; false when the outbound queue is full or the connection is gone.</summary>
     bool Publish(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, ushort packetId = 0);
 

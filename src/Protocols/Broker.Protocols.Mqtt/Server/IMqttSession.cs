@@ -15,6 +15,13 @@ public interface IMqttSession
     /// <summary>A subscription request; returns the granted QoS, <see cref="MqttSubscribeReturnCode.Failure"/>, or null to close the connection.</summary>
     MqttSubscribeReturnCode? OnSubscribe(in ReadOnlySequence<byte> filter, MqttQualityOfService requestedQos);
 
+    /// <summary>
+    /// A SUBSCRIBE (<paramref name="codes"/> its granted codes) or an UNSUBSCRIBE (<paramref name="codes"/> null) was
+    /// applied. False: the connection acknowledges it now. True: the session acknowledges it later through
+    /// <see cref="IMqttClient.AcknowledgeSubscription"/>, once the change it stored is durable.
+    /// </summary>
+    bool AcknowledgesSubscriptionLater(ushort packetId, MqttSubscribeReturnCode[]? codes);
+
     /// <summary>The SUBACK of a SUBSCRIBE is queued: publishes the new subscriptions let through may follow it now.</summary>
     void OnSubscribeAcknowledged();
 

@@ -289,8 +289,11 @@ public sealed class MqttConnection : IMqttClient
                     codes[i++] = granted.Value;
                 }
 
-                _outbox.Enqueue(new ControlItem(ControlKind.SubAck, subscribe.PacketId, SubscribeReturnCodes: codes));
-                session.OnSubscribeAcknowledged();
+                if (!session.AcknowledgesSubscriptionLater(subscribe.PacketId, codes))
+                {
+                    AcknowledgeSubscription(subscribe.PacketId, codes);
+                }
+
                 return PacketResult.Continue;
 
             case MqttPacketType.Unsubscribe:
@@ -304,7 +307,11 @@ public sealed class MqttConnection : IMqttClient
                     session.OnUnsubscribe(filter);
                 }
 
-                _outbox.Enqueue(new ControlItem(ControlKind.UnsubAck, unsubscribe.PacketId));
+                if (!session.AcknowledgesSubscriptionLater(unsubscribe.PacketId, codes: null))
+                {
+                    AcknowledgeSubscription(unsubscribe.PacketId, codes: null);
+                }
+
                 return PacketResult.Continue;
 
             case MqttPacketType.PingReq:
@@ -358,6 +365,19 @@ public sealed class MqttConnection : IMqttClient
 
     /// <inheritdoc />
     public void Acknowledge(ushort packetId) => _outbox.Enqueue(new ControlItem(ControlKind.PubAck, packetId));
+
+    /// <inheritdoc />
+    public void AcknowledgeSubscription(ushort packetId, MqttSubscribeReturnCode[]? codes)
+    {
+        if (codes is null)
+        {
+            _outbox.Enqueue(new ControlItem(ControlKind.UnsubAck, packetId));
+            return;
+        }
+
+        _outbox.Enqueue(new ControlItem(ControlKind.SubAck, packetId, SubscribeReturnCodes: codes));
+        _session?.OnSubscribeAcknowledged();
+    }
 
     /// <inheritdoc />
     public bool Publish(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, ushort packetId = 0)
