@@ -65,6 +65,14 @@ public sealed class IotHubMqttConnectPolicy : IMqttConnectPolicy
             return MqttConnectDecision.Refuse(MqttConnectReturnCode.NotAuthorized);
         }
 
+        byte[]? willBag = null;
+        if (request.Will is { } will && !TryGetWillPropertyBag(will, userName.DeviceId, userName.ModuleId, out willBag))
+        {
+            // IoT Hub forwards a Will only as the identity's own telemetry; any other Will topic is not the device's to use.
+            IotHubMqttLog.WillRejected(_logger, client.RemoteEndPoint, request.ClientId, Encoding.UTF8.GetString(will.Topic), will.Payload.Length);
+            return MqttConnectDecision.Refuse(MqttConnectReturnCode.NotAuthorized);
+        }
+
         var context = new DeviceContext(userName.DeviceId, userName.ModuleId, ProtocolKind.Mqtt, result.Method, result.GenerationId,
             _time.GetUtcNow(), result.ExpiresAt);
         // CleanSession 0 keeps the identity's subscriptions across connections; CleanSession 1 starts afresh.
@@ -80,11 +88,38 @@ public sealed class IotHubMqttConnectPolicy : IMqttConnectPolicy
             IotHubMqttSessions.Delete(state, context.IdentityKey); // CleanSession 1, or the session of an earlier device with this id
         }
 
-        var session = new IotHubMqttSession(context, client, _hub, restored ?? DeviceSubscriptions.None, persistent: !request.CleanSession, _logger);
+        var session = new IotHubMqttSession(context, client, _hub, restored ?? DeviceSubscriptions.None, persistent: !request.CleanSession, _logger)
+        {
+            Will = willBag is null ? null : new IotHubMqttSession.WillMessage(willBag, request.Will!.Payload),
+        };
         client.SetCredentialsExpiry(result.ExpiresAt);
         _hub.Connections.Register(session);
         IotHubMqttLog.Connected(_logger, client.RemoteEndPoint, context.IdentityKey, result.Method);
         return MqttConnectDecision.Accept(session, sessionPresent: restored is not null);
+    }
+
+    // The Will's topic must be the identity's telemetry topic and its payload within the telemetry limit; the stored
+    // property bag is the topic's, plus iothub-MessageType=Will (and mqtt-retain=true for a retained Will).
+    private static bool TryGetWillPropertyBag(MqttWill will, string deviceId, string? moduleId, out byte[]? bag)
+    {
+        bag = null;
+        if (will.Payload.Length > IotHubMqttSession.MaxMessageBytes
+            || IotHubTopics.ClassifyPublish(will.Topic, Utf8(deviceId), Utf8(moduleId), out var topicBag) != IotHubTopicKind.Telemetry)
+        {
+            return false;
+        }
+
+        var withWill = new byte[IotHubHubProperties.AppendedLength(topicBag, IotHubHubProperties.Will)];
+        IotHubHubProperties.Append(topicBag, IotHubHubProperties.Will, withWill);
+        if (!will.Retain)
+        {
+            bag = withWill;
+            return true;
+        }
+
+        bag = new byte[IotHubHubProperties.AppendedLength(withWill, IotHubHubProperties.Retain)];
+        IotHubHubProperties.Append(withWill, IotHubHubProperties.Retain, bag);
+        return true;
     }
 
     internal static byte[] Utf8(string? value) => value is null ? [] : Encoding.UTF8.GetBytes(value);

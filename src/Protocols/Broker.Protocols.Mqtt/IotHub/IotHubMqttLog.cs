@@ -27,6 +27,15 @@ internal static partial class IotHubMqttLog
     [LoggerMessage(206, LogLevel.Debug, "MQTT {Connection}: {Identity} answered method request {RequestId}, which is not waiting (timed out or unknown).")]
     public static partial void UnknownMethodResponse(ILogger logger, string connection, string identity, string requestId);
 
+    [LoggerMessage(208, LogLevel.Information, "MQTT {Connection}: {ClientId} asked for a Will on {Topic} ({Bytes} bytes), not its own telemetry topic within 256 KB; CONNACK 0x05.")]
+    public static partial void WillRejected(ILogger logger, string connection, string clientId, string topic, int bytes);
+
+    [LoggerMessage(209, LogLevel.Information, "MQTT {Connection}: {Identity} went away without DISCONNECT; its Will was sent as telemetry.")]
+    public static partial void WillSent(ILogger logger, string connection, string identity);
+
+    [LoggerMessage(210, LogLevel.Warning, "MQTT {Connection}: the Will of {Identity} could not be stored.")]
+    public static partial void WillFailed(ILogger logger, Exception exception, string connection, string identity);
+
     [LoggerMessage(207, LogLevel.Information, "MQTT {Connection}: {Identity} acknowledged a cloud-to-device message that could not be completed: {Reason}")]
     public static partial void CompleteFailed(ILogger logger, string connection, string identity, string reason);
 }

@@ -66,6 +66,9 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
 
     public DeviceContext Context { get; }
 
+    /// <summary>The Will to send as telemetry if the connection ends without DISCONNECT; null without one.</summary>
+    public WillMessage? Will { get; init; }
+
     public DeviceSubscriptions Subscriptions => (DeviceSubscriptions)Volatile.Read(ref _subscriptions);
 
     public MqttPublishOutcome OnPublish(in MqttPublishPacket publish)
@@ -129,7 +132,16 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
             return MqttPublishOutcome.Close;
         }
 
-        int eventLength = TelemetryEventCodec.EncodedLength(_identity.Length, bag.Length, publish.Payload.Length);
+        // RETAIN: nothing is kept for later subscribers; the message is forwarded with mqtt-retain=true.
+        Span<byte> retainedBag = stackalloc byte[publish.Retain ? IotHubHubProperties.AppendedLength(bag, IotHubHubProperties.Retain) : 0];
+        scoped ReadOnlySpan<byte> storedBag = bag;
+        if (publish.Retain)
+        {
+            IotHubHubProperties.Append(bag, IotHubHubProperties.Retain, retainedBag);
+            storedBag = retainedBag;
+        }
+
+        int eventLength = TelemetryEventCodec.EncodedLength(_identity.Length, storedBag.Length, publish.Payload.Length);
         if (!_partition.Events.HasRoomFor(eventLength))
         {
             _waitingForRoom = eventLength;
@@ -137,7 +149,7 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
         }
 
         _scratch.ResetWrittenCount();
-        TelemetryEventCodec.Write(_scratch, _identity, bag, publish.Payload);
+        TelemetryEventCodec.Write(_scratch, _identity, storedBag, publish.Payload);
         try
         {
             if (publish.Qos == MqttQualityOfService.AtMostOnce)
@@ -326,8 +338,15 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
         PumpCloudToDevice();
     }
 
-    public void OnClosed(bool graceful)
+    public void OnClosed(bool graceful, DisconnectReason? reason)
     {
+        // Gone without DISCONNECT (transport lost, keep-alive, protocol error, expired credentials, taken over):
+        // the Will goes out as telemetry. Not when the identity was disabled or deleted, nor at shutdown.
+        if (!graceful && Will is { } will && reason is not (DisconnectReason.DeviceDisabled or DisconnectReason.DeviceDeleted or DisconnectReason.ServerShutdown))
+        {
+            SendWill(will);
+        }
+
         lock (_cloudToDeviceLock)
         {
             _closed = true;
@@ -441,6 +460,23 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
         }
     }
 
+    private void SendWill(WillMessage will)
+    {
+        try
+        {
+            var payload = new ReadOnlySequence<byte>(will.Payload);
+            var writer = new ArrayBufferWriter<byte>(TelemetryEventCodec.EncodedLength(_identity.Length, will.PropertyBag.Length, will.Payload.Length));
+            TelemetryEventCodec.Write(writer, _identity, will.PropertyBag, payload);
+            // Nobody waits for it: the device is gone, so nothing is acknowledged.
+            _partition.Events.Append(writer.WrittenSpan);
+            IotHubMqttLog.WillSent(_logger, _client.RemoteEndPoint, Context.IdentityKey);
+        }
+        catch (StorageException ex)
+        {
+            IotHubMqttLog.WillFailed(_logger, ex, _client.RemoteEndPoint, Context.IdentityKey);
+        }
+    }
+
     private void ChangeSubscriptions(DeviceSubscriptions feature, bool add)
     {
         int current;
@@ -457,4 +493,7 @@ internal sealed class IotHubMqttSession : IMqttSession, IDeviceProxy, IDurabilit
             _sessionSavedAt = IotHubMqttSessions.Save(_partition.State, Context.IdentityKey, Context.GenerationId, (DeviceSubscriptions)next);
         }
     }
+
+    /// <summary>A Will accepted at CONNECT: its telemetry property bag (with <c>iothub-MessageType=Will</c>) and payload.</summary>
+    internal sealed record WillMessage(byte[] PropertyBag, byte[] Payload);
 }

@@ -1,3 +1,4 @@
+using Broker.Core.Hub;
 using System.Buffers;
 using Broker.Protocols.Mqtt.Codec;
 
@@ -34,6 +35,9 @@ public interface IMqttSession
     /// <summary>The device acknowledged an outbound QoS 1 publish.</summary>
     void OnPublishAcknowledged(ushort packetId);
 
-    /// <summary>The connection ended; <paramref name="graceful"/> when the device sent DISCONNECT.</summary>
-    void OnClosed(bool graceful);
+    /// <summary>
+    /// The connection ended; <paramref name="graceful"/> when the device sent DISCONNECT, <paramref name="reason"/>
+    /// when the broker closed it (null when the device or its transport did).
+    /// </summary>
+    void OnClosed(bool graceful, DisconnectReason? reason);
 }

@@ -10,4 +10,5 @@ public sealed record MqttConnectRequest(
     ushort KeepAliveSeconds,
     bool CleanSession,
     X509Certificate2? ClientCertificate,
-    bool IsTls);
+    bool IsTls,
+    MqttWill? Will = null);

@@ -82,7 +82,7 @@ public sealed class MqttConnection : IMqttClient
             {
             }
 
-            _session?.OnClosed(_graceful);
+            _session?.OnClosed(_graceful, CloseReason);
             MqttLog.Closed(_logger, RemoteEndPoint, CloseReason?.ToString() ?? (_graceful ? "DISCONNECT" : "transport closed"));
             await _connection.Transport.Input.CompleteAsync().ConfigureAwait(false);
             await _connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
@@ -192,7 +192,8 @@ public sealed class MqttConnection : IMqttClient
             connect.KeepAliveSeconds,
             connect.CleanSession,
             _tls?.ClientCertificate,
-            _tls is not null);
+            _tls is not null,
+            connect.HasWill ? new MqttWill(connect.WillTopic.ToArray(), connect.WillMessage.ToArray(), connect.WillQos, connect.WillRetain) : null);
 
         var decision = await _policy.ConnectAsync(request, this, _closing.Token).ConfigureAwait(false);
         if (decision.ReturnCode != MqttConnectReturnCode.Accepted || decision.Session is null)
