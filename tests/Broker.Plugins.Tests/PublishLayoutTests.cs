@@ -48,7 +48,7 @@ public sealed class PublishLayoutTests(PluginBuildFixture fixture, ITestOutputHe
         string data = Path.Combine(fixture.WorkDirectory, "data-" + Guid.NewGuid().ToString("N"));
         var (serveExit, serveOutput, _) = await DotNetCli.RunProcessAsync(broker, publish, BrokerTimeout,
             new Dictionary<string, string> { ["BROKER_Listeners__MqttPort"] = "-1" }, // any free port: nothing may be in the way of the plug-in check
-            "serve", "--data", data, "--bind", "127.0.0.1", "--mqtts-port", "0", "--management-port", "0");
+            "serve", "--data", data, "--bind", "127.0.0.1", "--mqtts-port", "0", "--amqp-port", "0", "--amqps-port", "0", "--https-port", "0", "--management-port", "0");
         output.WriteLine(serveOutput);
         Assert.Equal(1, serveExit);
         Assert.Contains("Plug-in 'DeviceAuth'", serveOutput, StringComparison.Ordinal);

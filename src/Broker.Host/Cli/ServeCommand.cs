@@ -65,7 +65,7 @@ internal sealed class ServeCommand : Command
         AddPort("--mqtts-port", BrokerListener.Mqtts, "MQTT over TLS port");
         AddPort("--amqp-port", BrokerListener.Amqp, "AMQP 1.0 over TCP port");
         AddPort("--amqps-port", BrokerListener.Amqps, "AMQP 1.0 over TLS port");
-        AddPort("--https-port", BrokerListener.Https, "HTTPS port of the device and service REST surface (not built yet)");
+        AddPort("--https-port", BrokerListener.Https, "HTTPS port: IoT Hub's WebSocket endpoint /$iothub/websocket for MQTT and AMQP");
         AddPort("--management-port", BrokerListener.Management, "gRPC management API port, on loopback only (cleartext HTTP/2)");
 
         SetAction(RunAsync);

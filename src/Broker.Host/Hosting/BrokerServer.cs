@@ -9,6 +9,7 @@ using Broker.Host.Plugins;
 using Broker.Plugins.Authentication;
 using Broker.Plugins.Loading;
 using Broker.Host.Security;
+using Broker.Host.WebSockets;
 using Broker.Management;
 using Broker.Protocols.Amqp.IotHub;
 using Broker.Protocols.Amqp.Server;
@@ -107,7 +108,7 @@ public sealed class BrokerServer : IAsyncDisposable
         if (!Enum.GetValues<BrokerListener>().Any(listeners.WillOpen))
         {
             // Kestrel would otherwise fall back to http://localhost:5000, which is not a broker listener.
-            throw new InvalidDataException("Every listener is turned off (port 0) or not built yet; nothing to serve.");
+            throw new InvalidDataException("Every listener is turned off (port 0); nothing to serve.");
         }
 
         var loggerFactory = CreateLoggerFactory(configuration, settings);
@@ -177,6 +178,7 @@ public sealed class BrokerServer : IAsyncDisposable
             app = builder.Build();
             // Resolved now, so a built-in plug-in that registered nothing fails startup rather than the first CONNECT.
             _ = app.Services.GetRequiredService<IDeviceAuthenticator>();
+            app.UseWebSockets();
             app.UseRouting();
             app.Use(ManagementListenerOnly.Guard(endpoints));
             var contributors = app.Services.GetServices<IManagementEndpointContributor>().ToList();
@@ -192,6 +194,11 @@ public sealed class BrokerServer : IAsyncDisposable
                 contributor.MapEndpoints(app).WithMetadata(ManagementListenerOnly.Instance);
             }
 
+            if (listeners.WillOpen(BrokerListener.Https))
+            {
+                IotHubWebSocketEndpoint.Map(app, endpoints);
+            }
+
             if (listeners.WillOpen(BrokerListener.Management))
             {
                 // The CLI on this machine reads it (mode 600) to call the management API without flags.
@@ -205,9 +212,9 @@ public sealed class BrokerServer : IAsyncDisposable
                 {
                     HostLog.ListenerOff(logger, listener);
                 }
-                else if (!KestrelListeners.IsBuilt(listener))
+                else if (listener == BrokerListener.Https && listeners.HttpsNotPermitted)
                 {
-                    HostLog.ListenerNotBuilt(logger, listener, port);
+                    HostLog.ListenerNotPermitted(logger, listener, port);
                 }
             }
 

@@ -11,8 +11,8 @@ internal static partial class HostLog
     [LoggerMessage(1001, LogLevel.Information, "{Listener} listening on {Address}.")]
     public static partial void Listening(ILogger logger, BrokerListener listener, string address);
 
-    [LoggerMessage(1002, LogLevel.Information, "{Listener} listener (port {Port}) not opened: the protocol is not built yet.")]
-    public static partial void ListenerNotBuilt(ILogger logger, BrokerListener listener, int port);
+    [LoggerMessage(1020, LogLevel.Warning, "{Listener} listener (port {Port}) not opened: this process may not bind a port below 1024 (run it with CAP_NET_BIND_SERVICE, or set Listeners:{Listener}Port, e.g. 8443).")]
+    public static partial void ListenerNotPermitted(ILogger logger, BrokerListener listener, int port);
 
     [LoggerMessage(1003, LogLevel.Information, "{Listener} listener turned off (port 0).")]
     public static partial void ListenerOff(ILogger logger, BrokerListener listener);

@@ -11,7 +11,7 @@ namespace Broker.Host.Hosting;
 
 /// <summary>
 /// Puts the broker's listeners on Kestrel: MQTT plain and TLS through the MQTT connection handler, AMQP plain and
-/// TLS through the AMQP engine, and the
+/// TLS through the AMQP engine, HTTPS (IoT Hub's WebSocket endpoint for MQTT and AMQP), and the
 /// management API as cleartext HTTP/2 on loopback. Kestrel owns sockets, TLS and the connection limit.
 /// </summary>
 internal sealed class KestrelListeners
@@ -25,7 +25,13 @@ internal sealed class KestrelListeners
         _options = options;
         _limits = limits;
         _endpoints = endpoints;
+        // IoT Hub's HTTPS port is 443, which only a privileged process may bind: an operator starting the broker with
+        // its defaults as an ordinary user gets every other listener and a warning, not a failed start.
+        HttpsNotPermitted = options.HttpsPort is > 0 and < 1024 && !PrivilegedPort.CanBind(options.BindAddress(), options.HttpsPort);
     }
+
+    /// <summary>Whether the HTTPS listener stays closed because this process may not bind its privileged port.</summary>
+    public bool HttpsNotPermitted { get; }
 
     /// <summary>
     /// The TLS listeners' certificate. It is loaded after the store opens (so the data directory is ours) and set
@@ -33,15 +39,12 @@ internal sealed class KestrelListeners
     /// </summary>
     public ServerCertificate? Certificate { get; set; }
 
-    /// <summary>Whether a TLS listener that will open needs <see cref="Certificate"/> (HTTPS joins MQTTS and AMQPS once built).</summary>
-    public bool NeedsCertificate => WillOpen(BrokerListener.Mqtts) || WillOpen(BrokerListener.Amqps);
+    /// <summary>Whether a TLS listener that will open needs <see cref="Certificate"/>.</summary>
+    public bool NeedsCertificate => WillOpen(BrokerListener.Mqtts) || WillOpen(BrokerListener.Amqps) || WillOpen(BrokerListener.Https);
 
-    /// <summary>Whether <paramref name="listener"/>'s protocol exists in this build (the HTTPS surface does not yet).</summary>
-    public static bool IsBuilt(BrokerListener listener)
-        => listener is BrokerListener.Mqtt or BrokerListener.Mqtts or BrokerListener.Amqp or BrokerListener.Amqps or BrokerListener.Management;
-
-    /// <summary>Whether <paramref name="listener"/> is turned on and built.</summary>
-    public bool WillOpen(BrokerListener listener) => _options.PortOf(listener) != BrokerListenerOptions.Disabled && IsBuilt(listener);
+    /// <summary>Whether <paramref name="listener"/> is turned on and may be bound.</summary>
+    public bool WillOpen(BrokerListener listener)
+        => _options.PortOf(listener) != BrokerListenerOptions.Disabled && !(listener == BrokerListener.Https && HttpsNotPermitted);
 
     public void Configure(KestrelServerOptions kestrel)
     {
@@ -74,6 +77,16 @@ internal sealed class KestrelListeners
             {
                 UseTls(listen);
                 listen.UseConnectionHandler<AmqpConnectionHandler>();
+            }, abortOnShutdown: false);
+        }
+
+        if (WillOpen(BrokerListener.Https))
+        {
+            // HTTP/1.1: the SDKs' WebSocket upgrade (RFC 6455) is an HTTP/1.1 request.
+            ListenPublic(kestrel, BrokerListener.Https, address, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                UseTls(listen, negotiateApplicationProtocol: true);
             }, abortOnShutdown: false);
         }
 
@@ -118,7 +131,7 @@ internal sealed class KestrelListeners
         return port == BrokerListenerOptions.AnyFreePort ? 0 : port;
     }
 
-    private void UseTls(ListenOptions listen)
+    private void UseTls(ListenOptions listen, bool negotiateApplicationProtocol = false)
     {
         var certificate = Certificate ?? throw new InvalidOperationException("The TLS listeners need the server certificate set before the host is built.");
         listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -130,8 +143,9 @@ internal sealed class KestrelListeners
             ClientCertificateMode = ClientCertificateMode.AllowCertificate,
             ClientCertificateValidation = static (_, _, _) => true,
             CheckCertificateRevocation = false,
-            // Kestrel offers h2/http/1.1 through ALPN; an MQTT client naming its own protocol must not fail on that.
-            OnAuthenticate = static (_, ssl) => ssl.ApplicationProtocols = null,
+            // Kestrel offers h2/http/1.1 through ALPN; an MQTT or AMQP client naming its own protocol must not fail on
+            // that. HTTPS keeps Kestrel's ALPN.
+            OnAuthenticate = negotiateApplicationProtocol ? null : static (_, ssl) => ssl.ApplicationProtocols = null,
         });
     }
 

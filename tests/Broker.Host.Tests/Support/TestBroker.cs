@@ -61,6 +61,9 @@ public sealed class TestBroker : IAsyncDisposable
     /// <summary>The AMQP over TLS port (127.0.0.1; the certificate names <c>localhost</c>).</summary>
     public int AmqpsPort => GetPort(BrokerListener.Amqps);
 
+    /// <summary>The HTTPS port (127.0.0.1; IoT Hub's WebSocket endpoint <c>/$iothub/websocket</c> for MQTT and AMQP).</summary>
+    public int HttpsPort => GetPort(BrokerListener.Https);
+
     /// <summary>The management API port (cleartext HTTP/2 on 127.0.0.1), once the management API is built in.</summary>
     public int ManagementPort => GetPort(BrokerListener.Management);
 

@@ -44,6 +44,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
                 Path.Combine(AppContext.BaseDirectory, "broker.dll"), "serve",
                 "--data", dataDirectory, "--bind", "127.0.0.1",
                 "--mqtt-port", mqttPort.ToString(CultureInfo.InvariantCulture), "--mqtts-port", "0",
+                "--amqp-port", "0", "--amqps-port", "0", "--https-port", "0", // no well-known port another run may hold
                 "--management-port", managementPort.ToString(CultureInfo.InvariantCulture),
             },
             // No appsettings.json of the machine's current directory.
