@@ -39,7 +39,8 @@ deadline.unref();
 try {
   broker = await startBroker();
   const amqps = broker.amqpsPort ? `amqps://localhost:${broker.amqpsPort}` : 'no AMQPS (not built)';
-  console.log(`interop: broker ${broker.dll} on mqtts://localhost:${broker.mqttsPort}, ${amqps}, management ${broker.server}`);
+  const wss = broker.httpsPort ? `wss://localhost:${broker.httpsPort}/$iothub/websocket` : `no WebSockets (${broker.httpsUnavailable})`;
+  console.log(`interop: broker ${broker.dll} on mqtts://localhost:${broker.mqttsPort}, ${amqps}, ${wss}, management ${broker.server}`);
   Object.assign(process.env, brokerEnvironment(broker)); // inherited by the scenario processes
 
   const abort = AbortSignal.timeout(OVERALL_MS);

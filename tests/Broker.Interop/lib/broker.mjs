@@ -1,6 +1,8 @@
 // Starts the real broker (`dotnet broker.dll serve`) as a child process on loopback, with its MQTTS, AMQPS and
-// management listeners on ports the OS picks, and reads the bound ports from its startup log. Every wait is bounded.
+// management listeners on ports the OS picks and HTTPS on 443, and reads the bound ports from its startup log.
+// Every wait is bounded.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,10 +28,25 @@ const listening = /\b(\w+) listening on (\w+):\/\/(\S+):(\d+)\.?\s*$/;
 // "Amqps listener (port -1) not opened: the protocol is not built yet." (logged before the listeners open)
 const notBuilt = /\b(\w+) listener \(port -?\d+\) not opened\b/;
 
+// The SDK's WebSocket transports (MqttWs, AmqpWs) dial wss://{GatewayHostName}:443 whatever the host name says, so
+// the broker's HTTPS listener must be on 443 for them: taken when this process may bind it on loopback.
+const webSocketPort = 443;
+
+/** Whether 127.0.0.1:`port` can be bound by this process now (free, and privileged enough). */
+function canListen(port) {
+  return new Promise((resolveListen) => {
+    const server = createServer();
+    server.once('error', () => resolveListen(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveListen(true)));
+  });
+}
+
 /**
  * A running broker: its data folder, the CA its TLS listeners chain to, and the bound ports (`amqpsPort` is
- * undefined when the broker says its AMQP listeners are not built).
+ * undefined when the broker says its AMQP listeners are not built; `httpsPort` when HTTPS is not open, with
+ * `httpsUnavailable` saying why).
  * @typedef {{ dll: string, dataDir: string, caPem: string, mqttsPort: number, amqpsPort: number | undefined,
+ *   httpsPort: number | undefined, httpsUnavailable: string | undefined,
  *   managementPort: number, server: string, recentLog: () => string, stop: () => Promise<void> }} Broker
  */
 
@@ -50,10 +67,11 @@ export async function startBroker({ readyTimeoutMs = 60_000 } = {}) {
   env.BROKER_Listeners__ManagementPort = '-1';
   // IoT Hub offers a feedback record after up to 15 s to fill a batch; a test has no reason to wait that long.
   env.BROKER_CloudToDevice__FeedbackBatchDelay = '00:00:01';
+  const https = await canListen(webSocketPort);
 
   const child = spawn('dotnet', [
     dll, 'serve', '--data', dataDir, '--hostname', 'localhost', '--bind', '127.0.0.1',
-    '--mqtt-port', '0', '--amqp-port', '0', '--https-port', '0',
+    '--mqtt-port', '0', '--amqp-port', '0', '--https-port', https ? String(webSocketPort) : '0',
   ], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
   const log = [];
@@ -74,7 +92,8 @@ export async function startBroker({ readyTimeoutMs = 60_000 } = {}) {
       if (match) ports[match[1]] = Number(match[4]);
       const missing = notBuilt.exec(line);
       if (missing) unbuilt.add(missing[1]);
-      if (ports.Mqtts && ports.Management && (ports.Amqps || unbuilt.has('Amqps'))) resolveReady();
+      if (ports.Mqtts && ports.Management && (ports.Amqps || unbuilt.has('Amqps'))
+        && (!https || ports.Https || unbuilt.has('Https'))) resolveReady();
     };
     for (const stream of [child.stdout, child.stderr]) {
       let pending = '';
@@ -124,6 +143,10 @@ export async function startBroker({ readyTimeoutMs = 60_000 } = {}) {
     caPem,
     mqttsPort: ports.Mqtts,
     amqpsPort: ports.Amqps,
+    httpsPort: ports.Https,
+    httpsUnavailable: ports.Https ? undefined
+      : https ? 'the broker did not open its HTTPS listener (see its log)'
+        : `127.0.0.1:${webSocketPort} cannot be bound by this process, and the SDK's WebSocket transports dial ${webSocketPort} only`,
     managementPort: ports.Management,
     server: `http://127.0.0.1:${ports.Management}`,
     recentLog,

@@ -6,13 +6,23 @@ import mqtt from 'azure-iot-device-mqtt';
 import { cliOk } from './cli.mjs';
 
 const { Client } = device; // CommonJS packages: named imports are not all detected
-const { Mqtt } = mqtt;
-const { Amqp } = amqp;
+const { Mqtt, MqttWs } = mqtt;
+const { Amqp, AmqpWs } = amqp;
 
-/** The transports every device scenario runs with: the SDK's transport class and the broker port it dials (TLS). */
+/**
+ * The transports every device scenario runs with: the SDK's transport class, the broker port it dials (TLS), the
+ * GatewayHostName it is given, and why the broker may not serve it. The WebSocket transports append :443 to the host
+ * themselves, so they get the bare host name.
+ */
 const transportsByName = {
-  mqtt: { Transport: Mqtt, port: (broker) => broker.mqttsPort, listener: 'MQTTS' },
-  amqp: { Transport: Amqp, port: (broker) => broker.amqpsPort, listener: 'AMQPS' },
+  mqtt: { Transport: Mqtt, port: (broker) => broker.mqttsPort, gateway: (broker) => `localhost:${broker.mqttsPort}`,
+    unserved: () => "the broker's MQTTS listener is not built" },
+  amqp: { Transport: Amqp, port: (broker) => broker.amqpsPort, gateway: (broker) => `localhost:${broker.amqpsPort}`,
+    unserved: () => "the broker's AMQPS listener is not built" },
+  'mqtt-ws': { Transport: MqttWs, port: (broker) => broker.httpsPort, gateway: () => 'localhost',
+    unserved: (broker) => broker.httpsUnavailable },
+  'amqp-ws': { Transport: AmqpWs, port: (broker) => broker.httpsPort, gateway: () => 'localhost',
+    unserved: (broker) => broker.httpsUnavailable },
 };
 
 /** The transport names, in the order scenarios run them. */
@@ -23,9 +33,9 @@ export const transports = Object.keys(transportsByName);
  * returns true if it skipped.
  */
 export function skipUnlessServed(t, broker, transport) {
-  const { port, listener } = transportsByName[transport];
+  const { port, unserved } = transportsByName[transport];
   if (port(broker)) return false;
-  t.skip(`the broker's ${listener} listener is not built`);
+  t.skip(unserved(broker));
   return true;
 }
 
@@ -44,12 +54,12 @@ export async function createDevice(broker, id) {
 }
 
 /**
- * A client for the device's connection string over `transport` ('mqtt' or 'amqp'), dialling the broker's MQTTS or
- * AMQPS port and trusting its CA; not yet open.
+ * A client for the device's connection string over `transport` ('mqtt', 'amqp', 'mqtt-ws' or 'amqp-ws'), dialling
+ * the broker's MQTTS, AMQPS or HTTPS (WebSocket) port and trusting its CA; not yet open.
  */
 export async function deviceClient(broker, connectionString, transport = 'mqtt') {
-  const { Transport, port } = transportsByName[transport];
-  const client = Client.fromConnectionString(`${connectionString};GatewayHostName=localhost:${port(broker)}`, Transport);
+  const { Transport, gateway } = transportsByName[transport];
+  const client = Client.fromConnectionString(`${connectionString};GatewayHostName=${gateway(broker)}`, Transport);
   client.setRetryPolicy(noRetry);
   await client.setOptions({ ca: broker.caPem });
   return client;

@@ -12,6 +12,8 @@ export function brokerEnvironment(broker) {
     INTEROP_BROKER_DATA: broker.dataDir,
     INTEROP_BROKER_MQTTS_PORT: String(broker.mqttsPort),
     INTEROP_BROKER_AMQPS_PORT: broker.amqpsPort ? String(broker.amqpsPort) : '', // empty: AMQP is not built
+    INTEROP_BROKER_HTTPS_PORT: broker.httpsPort ? String(broker.httpsPort) : '', // empty: HTTPS is not open
+    INTEROP_BROKER_HTTPS_UNAVAILABLE: broker.httpsUnavailable ?? '',
     INTEROP_BROKER_MANAGEMENT_PORT: String(broker.managementPort),
   };
 }
@@ -27,6 +29,8 @@ export async function useBroker() {
       caPem: await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8'),
       mqttsPort: Number(process.env.INTEROP_BROKER_MQTTS_PORT),
       amqpsPort: process.env.INTEROP_BROKER_AMQPS_PORT ? Number(process.env.INTEROP_BROKER_AMQPS_PORT) : undefined,
+      httpsPort: process.env.INTEROP_BROKER_HTTPS_PORT ? Number(process.env.INTEROP_BROKER_HTTPS_PORT) : undefined,
+      httpsUnavailable: process.env.INTEROP_BROKER_HTTPS_UNAVAILABLE || undefined,
       managementPort,
       server: `http://127.0.0.1:${managementPort}`,
       recentLog: () => '(the broker is run.mjs\'s; its log is printed there)',
