@@ -180,7 +180,7 @@ public sealed class BrokerServer : IAsyncDisposable
             _ = app.Services.GetRequiredService<IDeviceAuthenticator>();
             app.UseWebSockets();
             app.UseRouting();
-            app.Use(ManagementListenerOnly.Guard(endpoints));
+            app.Use(ListenerOnly.Guard(endpoints));
             var contributors = app.Services.GetServices<IManagementEndpointContributor>().ToList();
             if (contributors.Count == 0)
             {
@@ -191,12 +191,17 @@ public sealed class BrokerServer : IAsyncDisposable
             foreach (var contributor in contributors)
             {
                 // The management API (the ManagementApi plug-in's gRPC services) answers on the management listener only.
-                contributor.MapEndpoints(app).WithMetadata(ManagementListenerOnly.Instance);
+                contributor.MapEndpoints(app).WithMetadata(ListenerOnly.Management);
             }
 
             if (listeners.WillOpen(BrokerListener.Https))
             {
-                IotHubWebSocketEndpoint.Map(app, endpoints);
+                IotHubWebSocketEndpoint.Map(app).WithMetadata(ListenerOnly.Https);
+                foreach (var contributor in app.Services.GetServices<IServiceEndpointContributor>())
+                {
+                    // IoT Hub's service REST API (the ManagementApi plug-in's) answers on the public HTTPS listener only.
+                    contributor.MapEndpoints(app).WithMetadata(ListenerOnly.Https);
+                }
             }
 
             if (listeners.WillOpen(BrokerListener.Management))

@@ -1,4 +1,3 @@
-using Broker.Host.Hosting;
 using Broker.Protocols.Amqp.Server;
 using Broker.Protocols.Mqtt.Server;
 using Microsoft.AspNetCore.Builder;
@@ -26,17 +25,11 @@ internal static class IotHubWebSocketEndpoint
     /// <summary>The AMQP subprotocol (AMQP WebSocket Binding 1.0).</summary>
     public const string AmqpSubProtocol = "AMQPWSB10";
 
-    public static IEndpointConventionBuilder Map(IEndpointRouteBuilder routes, BrokerEndpoints endpoints)
-        => routes.Map(Path, context => AcceptAsync(context, endpoints));
+    /// <summary>Maps the endpoint; the host confines it to the HTTPS listener.</summary>
+    public static IEndpointConventionBuilder Map(IEndpointRouteBuilder routes) => routes.Map(Path, AcceptAsync);
 
-    private static async Task AcceptAsync(HttpContext context, BrokerEndpoints endpoints)
+    private static async Task AcceptAsync(HttpContext context)
     {
-        if (context.Connection.LocalPort != endpoints.GetEndPoint(BrokerListener.Https)?.Port)
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound; // not on the management listener
-            return;
-        }
-
         if (!context.WebSockets.IsWebSocketRequest)
         {
             await RefuseAsync(context, $"{Path} takes WebSocket upgrades only (subprotocol {MqttSubProtocol} or {AmqpSubProtocol}).").ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Broker.Management;
 using Broker.Plugins.Management;
+using Broker.Plugins.ManagementApi.Rest;
 using Broker.Plugins.ManagementApi.Surfaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -24,6 +25,8 @@ public sealed class ManagementApiPlugin : IBrokerPlugin
         // The contract's management surfaces: the hub's service client for plug-ins, and their routes under /plugins/.
         services.AddSingleton<IHubServiceClient, HubServiceClient>();
         services.AddSingleton<IManagementEndpointContributor, PluginSurfaceEndpoints>();
+        // IoT Hub's service REST API, which the host serves on its public HTTPS listener.
+        services.AddSingleton<IServiceEndpointContributor, ServiceRestEndpoints>();
     }
 
     private sealed class ManagementEndpoints : IManagementEndpointContributor

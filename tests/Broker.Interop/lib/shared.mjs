@@ -15,6 +15,8 @@ export function brokerEnvironment(broker) {
     INTEROP_BROKER_HTTPS_PORT: broker.httpsPort ? String(broker.httpsPort) : '', // empty: HTTPS is not open
     INTEROP_BROKER_HTTPS_UNAVAILABLE: broker.httpsUnavailable ?? '',
     INTEROP_BROKER_MANAGEMENT_PORT: String(broker.managementPort),
+    // The service SDK trusts the broker's CA only this way (read when node starts): for the scenario processes.
+    NODE_EXTRA_CA_CERTS: join(broker.dataDir, 'tls', 'ca.crt'),
   };
 }
 

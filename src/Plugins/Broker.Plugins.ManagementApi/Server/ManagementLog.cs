@@ -13,4 +13,7 @@ internal static partial class ManagementLog
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "A plug-in management surface failed on {Path}")]
     public static partial void PluginSurfaceFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Service REST call {Method} {Path} failed unexpectedly")]
+    public static partial void RestCallFailed(ILogger logger, string method, string path, Exception exception);
 }

@@ -5,6 +5,7 @@ using Broker.Core.Security;
 using Broker.Management;
 using Broker.Management.Server;
 using Broker.Plugins.Management;
+using Broker.Plugins.ManagementApi.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -139,15 +140,8 @@ internal sealed class PluginSurfaceEndpoints(
         return buffer.ToArray();
     }
 
-    // IoT Hub's REST error body: the service SDKs read ErrorCode:<name> from Message.
-    private static Task WriteErrorAsync(HttpResponse response, int errorCode, string message)
-    {
-        response.StatusCode = errorCode / 1000;
-        response.ContentType = "application/json; charset=utf-8";
-        string name = Enum.IsDefined(typeof(IotHubErrorCode), errorCode) ? ((IotHubErrorCode)errorCode).ToString() : errorCode.ToString(CultureInfo.InvariantCulture);
-        var body = new ManagementErrorBody($"ErrorCode:{name};{message}", errorCode);
-        return response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(body, SurfaceJsonContext.Default.ManagementErrorBody));
-    }
+    private Task WriteErrorAsync(HttpResponse response, int errorCode, string message)
+        => IotHubRestErrors.WriteAsync(response, errorCode, message, time);
 
     private sealed record Route(string Method, string Pattern, ManagementPermissions Permissions, ManagementRequestHandler Handler);
 
@@ -173,15 +167,4 @@ internal sealed class PluginSurfaceEndpoints(
             Routes.Add(new Route(normalizedMethod, normalizedPattern, requiredPermissions, handler));
         }
     }
-}
-
-/// <summary>IoT Hub's REST error body.</summary>
-internal sealed record ManagementErrorBody(
-    [property: System.Text.Json.Serialization.JsonPropertyName("Message")] string Message,
-    [property: System.Text.Json.Serialization.JsonPropertyName("errorCode")] int ErrorCode);
-
-/// <summary>Source-generated JSON of the plug-in surfaces' error body.</summary>
-[System.Text.Json.Serialization.JsonSerializable(typeof(ManagementErrorBody))]
-internal sealed partial class SurfaceJsonContext : System.Text.Json.Serialization.JsonSerializerContext
-{
 }

@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Broker.Plugins.ManagementApi.Rest;
+
+/// <summary>The body of <c>POST /twins/{id}/methods</c>, as the service SDKs send it.</summary>
+internal sealed record MethodCall(
+    [property: JsonPropertyName("methodName")] string? MethodName,
+    [property: JsonPropertyName("payload")] JsonElement Payload,
+    [property: JsonPropertyName("responseTimeoutInSeconds")] int? ResponseTimeoutInSeconds,
+    [property: JsonPropertyName("connectTimeoutInSeconds")] int? ConnectTimeoutInSeconds);
+
+/// <summary>The answer of <c>DELETE /devices/{id}/commands</c>.</summary>
+internal sealed record PurgeResult(
+    [property: JsonPropertyName("totalMessagesPurged")] int TotalMessagesPurged,
+    [property: JsonPropertyName("deviceId")] string DeviceId,
+    [property: JsonPropertyName("moduleId")] string? ModuleId);
+
+/// <summary>Source-generated JSON of the service REST API's own bodies.</summary>
+[JsonSerializable(typeof(MethodCall))]
+[JsonSerializable(typeof(PurgeResult))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class RestJsonContext : JsonSerializerContext
+{
+}

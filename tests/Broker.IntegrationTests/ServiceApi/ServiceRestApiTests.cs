@@ -1,0 +1,236 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Broker.Host.Tests.Support;
+using Broker.IntegrationTests.Amqp;
+using Broker.IntegrationTests.Support;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Broker.IntegrationTests.ServiceApi;
+
+/// <summary>
+/// IoT Hub's service REST API on the HTTPS listener, called as the service SDKs call it (api-version, a policy SAS
+/// token, quoted If-Match): registry, twins, methods, purge, and the error answers the SDKs parse.
+/// </summary>
+public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixture<BrokerHostFixture>, IDisposable
+{
+    private const string ApiVersion = "?api-version=2021-04-12";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly TestBroker _broker = fixture.Broker;
+    private readonly HttpClient _http = Client(fixture.Broker, AmqpClient.ServiceToken(fixture.Broker).Token);
+
+    public void Dispose() => _http.Dispose();
+
+    [Fact]
+    public async Task Device_CreateWithEmptyKeys_GetUpdateWithEtagDelete_AsTheServiceSdkDoesIt()
+    {
+        // The Node SDK's Registry.create sends empty keys when none are given: the hub generates them.
+        var created = await SendAsync(HttpMethod.Put, "/devices/rest-device",
+            """{"deviceId":"rest-device","status":"enabled","authentication":{"type":"sas","symmetricKey":{"primaryKey":"","secondaryKey":""}}}""");
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        using var device = await JsonOf(created);
+        string etag = device.RootElement.GetProperty("etag").GetString()!;
+        Assert.Equal($"\"{etag}\"", created.Headers.ETag!.Tag);
+        Assert.NotEmpty(device.RootElement.GetProperty("authentication").GetProperty("symmetricKey").GetProperty("primaryKey").GetString()!);
+
+        var again = await SendAsync(HttpMethod.Put, "/devices/rest-device", """{"deviceId":"rest-device"}""");
+        await AssertErrorAsync(again, HttpStatusCode.Conflict, "DeviceAlreadyExists", 409001);
+
+        var stale = await SendAsync(HttpMethod.Put, "/devices/rest-device", """{"deviceId":"rest-device","status":"disabled"}""", ifMatch: "\"not-the-etag\"");
+        await AssertErrorAsync(stale, HttpStatusCode.PreconditionFailed, "PreconditionFailed", 412001);
+        var updated = await SendAsync(HttpMethod.Put, "/devices/rest-device", """{"deviceId":"rest-device","status":"disabled"}""", ifMatch: $"\"{etag}\"");
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        using (var read = await JsonOf(await SendAsync(HttpMethod.Get, "/devices/rest-device")))
+        {
+            Assert.Equal("disabled", read.RootElement.GetProperty("status").GetString());
+            Assert.Equal("Disconnected", read.RootElement.GetProperty("connectionState").GetString());
+        }
+
+        using (var list = await JsonOf(await SendAsync(HttpMethod.Get, "/devices")))
+        {
+            Assert.Contains(list.RootElement.EnumerateArray(), d => d.GetProperty("deviceId").GetString() == "rest-device");
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, "/devices/rest-device", ifMatch: "\"*\"")).StatusCode);
+        await AssertErrorAsync(await SendAsync(HttpMethod.Get, "/devices/rest-device"), HttpStatusCode.NotFound, "DeviceNotFound", 404001);
+    }
+
+    [Fact]
+    public async Task Modules_CreateListGetDelete()
+    {
+        await _broker.CreateDeviceAsync("rest-module-host");
+        var created = await SendAsync(HttpMethod.Put, "/devices/rest-module-host/modules/m1", """{"moduleId":"m1","deviceId":"rest-module-host"}""");
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        using (var list = await JsonOf(await SendAsync(HttpMethod.Get, "/devices/rest-module-host/modules")))
+        {
+            Assert.Equal("m1", Assert.Single(list.RootElement.EnumerateArray()).GetProperty("moduleId").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/devices/rest-module-host/modules/m1")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, "/devices/rest-module-host/modules/m1")).StatusCode);
+        await AssertErrorAsync(await SendAsync(HttpMethod.Get, "/devices/rest-module-host/modules/m1"), HttpStatusCode.NotFound, "ModuleNotFound", 404010);
+        var mismatch = await SendAsync(HttpMethod.Put, "/devices/rest-module-host/modules/m2", """{"moduleId":"other"}""");
+        await AssertErrorAsync(mismatch, HttpStatusCode.BadRequest, "ArgumentInvalid", 400004);
+    }
+
+    [Fact]
+    public async Task Twin_GetPatchWithEtag_DesiredReachesTheDevice()
+    {
+        var device = await _broker.CreateDeviceAsync("rest-twin");
+        await using var client = await TestDevice.ConnectAsync(_broker, device.DeviceId, TestBroker.PrimaryKeyOf(device));
+        await client.SubscribeAsync("$iothub/twin/PATCH/properties/desired/#", MqttQualityOfServiceLevel.AtMostOnce);
+
+        var read = await SendAsync(HttpMethod.Get, "/twins/rest-twin");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        string etag;
+        using (var twin = await JsonOf(read))
+        {
+            etag = twin.RootElement.GetProperty("etag").GetString()!;
+            Assert.Equal($"\"{etag}\"", read.Headers.ETag!.Tag);
+        }
+
+        await AssertErrorAsync(await SendAsync(HttpMethod.Patch, "/twins/rest-twin", """{"properties":{"desired":{"x":1}}}""", ifMatch: "\"AAAAAAAAAAA=\""),
+            HttpStatusCode.PreconditionFailed, "PreconditionFailed", 412001);
+        var patched = await SendAsync(HttpMethod.Patch, "/twins/rest-twin", """{"tags":{"site":"a"},"properties":{"desired":{"interval":5}}}""", ifMatch: $"\"{etag}\"");
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        using (var twin = await JsonOf(patched))
+        {
+            Assert.Equal("a", twin.RootElement.GetProperty("tags").GetProperty("site").GetString());
+            Assert.Equal(5, twin.RootElement.GetProperty("properties").GetProperty("desired").GetProperty("interval").GetInt32());
+        }
+
+        var pushed = await client.ReceiveAsync();
+        Assert.StartsWith("$iothub/twin/PATCH/properties/desired/?$version=", pushed.ApplicationMessage.Topic, StringComparison.Ordinal);
+        Assert.Contains("\"interval\":5", Encoding.UTF8.GetString(pushed.ApplicationMessage.Payload), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Method_ToAConnectedDevice_Answers200WithTheDevicesStatusAndPayload_OfflineIs404103()
+    {
+        var device = await _broker.CreateDeviceAsync("rest-method");
+        await using var client = await TestDevice.ConnectAsync(_broker, device.DeviceId, TestBroker.PrimaryKeyOf(device), autoAcknowledge: true);
+        client.Client.ApplicationMessageReceivedAsync += async args =>
+        {
+            string topic = args.ApplicationMessage.Topic;
+            if (topic.StartsWith("$iothub/methods/POST/reboot/", StringComparison.Ordinal))
+            {
+                string rid = topic[(topic.IndexOf("$rid=", StringComparison.Ordinal) + 5)..];
+                await client.Client.PublishAsync(new MqttApplicationMessageBuilder()
+                    .WithTopic($"$iothub/methods/res/201/?$rid={rid}").WithPayload("""{"rebooted":true}""").Build());
+            }
+        };
+        await client.SubscribeAsync("$iothub/methods/POST/#", MqttQualityOfServiceLevel.AtMostOnce);
+
+        var answer = await SendAsync(HttpMethod.Post, "/twins/rest-method/methods",
+            """{"methodName":"reboot","payload":{"delay":1},"responseTimeoutInSeconds":30,"connectTimeoutInSeconds":0}""");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        using (var json = await JsonOf(answer))
+        {
+            Assert.Equal(201, json.RootElement.GetProperty("status").GetInt32());
+            Assert.True(json.RootElement.GetProperty("payload").GetProperty("rebooted").GetBoolean());
+        }
+
+        await _broker.CreateDeviceAsync("rest-method-offline");
+        await AssertErrorAsync(await SendAsync(HttpMethod.Post, "/twins/rest-method-offline/methods", """{"methodName":"reboot","payload":null}"""),
+            HttpStatusCode.NotFound, "DeviceNotOnline", 404103);
+    }
+
+    [Fact]
+    public async Task Purge_AnswersTheCount()
+    {
+        var device = await _broker.CreateDeviceAsync("rest-purge");
+        var queue = _broker.Services.GetService(typeof(Broker.Core.CloudToDevice.CloudToDeviceService)) as Broker.Core.CloudToDevice.CloudToDeviceService;
+        await queue!.SendAsync(device.DeviceId, new Broker.Core.CloudToDevice.CloudToDeviceRequest { Body = "x"u8.ToArray() });
+        await queue.SendAsync(device.DeviceId, new Broker.Core.CloudToDevice.CloudToDeviceRequest { Body = "y"u8.ToArray() });
+
+        using var json = await JsonOf(await SendAsync(HttpMethod.Delete, "/devices/rest-purge/commands"));
+        Assert.Equal(2, json.RootElement.GetProperty("totalMessagesPurged").GetInt32());
+        Assert.Equal("rest-purge", json.RootElement.GetProperty("deviceId").GetString());
+    }
+
+    [Fact]
+    public async Task Refusals_NoToken401_WrongKey401_NoApiVersion400_NotOnTheManagementListener()
+    {
+        using (var anonymous = Client(_broker, token: null))
+        {
+            await AssertErrorAsync(await anonymous.GetAsync(new Uri("/devices" + ApiVersion, UriKind.Relative)), HttpStatusCode.Unauthorized, null, null);
+        }
+
+        var (policy, _) = AmqpClient.ServiceToken(_broker);
+        string forged = Broker.Core.Security.SasTokenBuilder.Create(_broker.HostName, Convert.ToBase64String(new byte[32]), DateTimeOffset.UtcNow.AddHours(1), policy);
+        using (var wrongKey = Client(_broker, forged))
+        {
+            await AssertErrorAsync(await wrongKey.GetAsync(new Uri("/devices" + ApiVersion, UriKind.Relative)), HttpStatusCode.Unauthorized, null, null);
+        }
+
+        await AssertErrorAsync(await _http.GetAsync(new Uri("/devices", UriKind.Relative)), HttpStatusCode.BadRequest, "ArgumentInvalid", 400004);
+
+        using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_broker.ManagementPort}"), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        Assert.Equal(HttpStatusCode.NotFound, (await management.GetAsync(new Uri("/devices" + ApiVersion, UriKind.Relative))).StatusCode);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body = null, string? ifMatch = null)
+    {
+        using var request = new HttpRequestMessage(method, path + ApiVersion);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        return await _http.SendAsync(request);
+    }
+
+    private static async Task<JsonDocument> JsonOf(HttpResponseMessage response)
+    {
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    // IoT Hub's error answer, in the form the Node service SDK parses ("ErrorCode:<Name>;<text>" in Message).
+    private static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string? name, int? number)
+    {
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {status}, got {(int)response.StatusCode}: {text}");
+        using var json = JsonDocument.Parse(text);
+        string message = json.RootElement.GetProperty("Message").GetString()!;
+        Assert.StartsWith("ErrorCode:", message, StringComparison.Ordinal);
+        if (name is not null)
+        {
+            Assert.StartsWith($"ErrorCode:{name};", message, StringComparison.Ordinal);
+            Assert.Equal(name, response.Headers.GetValues("iothub-errorcode").Single());
+            Assert.Equal(number, json.RootElement.GetProperty("errorCode").GetInt32());
+        }
+    }
+
+    private static HttpClient Client(TestBroker broker, string? token)
+    {
+        var authority = broker.LoadCertificateAuthority();
+        var client = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                TargetHost = broker.HostName,
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsHandshake.IsTrusted(certificate, errors, authority),
+            },
+        })
+        {
+            BaseAddress = new Uri($"https://127.0.0.1:{broker.HttpsPort}"),
+            Timeout = Bound,
+        };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", token);
+        }
+
+        return client;
+    }
+}
