@@ -18,6 +18,7 @@ namespace Broker.Storage.Faster.Tests;
 public sealed class AllocationBudgetTests(ITestOutputHelper output)
 {
     private const int Operations = 10_000;
+    private const int MeasuredRounds = 3;
     private const int StateKeys = 10_000;
     private const int StateValueSize = 200;
 
@@ -209,9 +210,12 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
     private static int WarmupCalls(int recordSize, long logMemoryBytes) => (int)Math.Max(2L * Operations, 2 * logMemoryBytes / recordSize);
 
     /// <summary>
-    /// Warms up (JIT, first use of every log page, ring buffers at their working size), then measures one round
-    /// of at least <see cref="Operations"/> calls. A round runs in chunks of <paramref name="chunk"/> calls with
-    /// <paramref name="settle"/> awaited between them; only the calls themselves are measured.
+    /// Warms up (JIT, first use of every log page, ring buffers at their working size), then measures
+    /// <see cref="MeasuredRounds"/> rounds of at least <see cref="Operations"/> calls and keeps the lowest. A round
+    /// runs in chunks of <paramref name="chunk"/> calls with <paramref name="settle"/> awaited between them; only the
+    /// calls themselves are measured. An object allocated per call is in every round, so the lowest still shows it;
+    /// FASTER's page-turn retries, which grow when other processes hold the CPU (a build beside the tests once made
+    /// one round read 19.5 B per 4 KB append against a 16 B budget), are not in every round.
     /// </summary>
     private async Task<double> MeasureAsync(string name, Action<int> operation, Func<ValueTask> settle, int warmupCalls, int chunk)
     {
@@ -226,8 +230,14 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
             }
         }
 
-        double perOp = await RoundAsync(operation, settle, calls, chunk);
-        output.WriteLine($"{name}: measured {perOp:F3} B/op over {calls:N0} calls in chunks of {chunk:N0}");
+        double perOp = double.MaxValue;
+        for (int round = 1; round <= MeasuredRounds; round++)
+        {
+            double measured = await RoundAsync(operation, settle, calls, chunk);
+            output.WriteLine($"{name}: measured round {round}: {measured:F3} B/op over {calls:N0} calls in chunks of {chunk:N0}");
+            perOp = Math.Min(perOp, measured);
+        }
+
         return perOp;
     }
 

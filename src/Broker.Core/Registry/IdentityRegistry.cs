@@ -173,9 +173,13 @@ public sealed class IdentityRegistry
     }
 
     /// <summary>Up to <paramref name="maxCount"/> (at most 1000) devices, ordered by id within the ones read.</summary>
-    public IReadOnlyList<Device> ListDevices(int maxCount = MaxListCount)
+    public IReadOnlyList<Device> ListDevices(int maxCount = MaxListCount) => CollectDevices(Math.Clamp(maxCount, 0, MaxListCount));
+
+    /// <summary>Every device, ordered by id (queries and other admin paths: it reads the whole registry).</summary>
+    public IReadOnlyList<Device> ListAllDevices() => CollectDevices(int.MaxValue);
+
+    private List<Device> CollectDevices(int maxCount)
     {
-        maxCount = Math.Clamp(maxCount, 0, MaxListCount);
         var collector = new DeviceCollector(maxCount);
         for (int i = 0; i < _store.PartitionCount && collector.Devices.Count < maxCount; i++)
         {

@@ -1,6 +1,7 @@
 using Broker.Core.CloudToDevice;
 using Broker.Core.Hub;
 using Broker.Core.Methods;
+using Broker.Core.Query;
 using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Storage;
@@ -167,6 +168,7 @@ public sealed class BrokerServer : IAsyncDisposable
                 return new TwinService(provider.GetRequiredService<IHubStore>(), provider.GetRequiredService<IdentityRegistry>(),
                     provider.GetRequiredService<ConnectionRegistry>(), time, (deviceId, moduleId) => moduleId is null ? queues.PendingCount(deviceId) : 0);
             });
+            services.AddSingleton<TwinQueryService>();
             services.AddSingleton<IotHubHubServices>();
             services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
             services.AddMqttServer<IotHubMqttConnectPolicy>();

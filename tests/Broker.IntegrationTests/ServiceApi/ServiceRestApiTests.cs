@@ -140,6 +140,49 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Query_PagesThroughMatchingTwins_WithTheContinuationHeader()
+    {
+        foreach (var id in new[] { "rest-query-1", "rest-query-2", "rest-query-3" })
+        {
+            await _broker.CreateDeviceAsync(id);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Patch, $"/twins/{id}", """{"tags":{"suite":"rest-query"}}""")).StatusCode);
+        }
+
+        var seen = new List<string>();
+        string? continuation = null;
+        int pages = 0;
+        do
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/devices/query" + ApiVersion)
+            {
+                Content = new StringContent("""{"query":"SELECT * FROM devices WHERE tags.suite = 'rest-query'"}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("x-ms-max-item-count", "2");
+            if (continuation is not null)
+            {
+                request.Headers.Add("x-ms-continuation", continuation);
+            }
+
+            var response = await _http.SendAsync(request);
+            Assert.Equal("Twin", response.Headers.GetValues("x-ms-item-type").Single());
+            using (var json = await JsonOf(response))
+            {
+                seen.AddRange(json.RootElement.EnumerateArray().Select(twin => twin.GetProperty("deviceId").GetString()!));
+            }
+
+            continuation = response.Headers.TryGetValues("x-ms-continuation", out var values) ? values.Single() : null;
+            pages++;
+        }
+        while (continuation is not null && pages < 5);
+
+        Assert.Equal(["rest-query-1", "rest-query-2", "rest-query-3"], seen);
+        Assert.Equal(2, pages);
+
+        var bad = await SendAsync(HttpMethod.Post, "/devices/query", """{"query":"SELECT * FROM devices WHERE"}""");
+        await AssertErrorAsync(bad, HttpStatusCode.BadRequest, "ArgumentInvalid", 400004);
+    }
+
+    [Fact]
     public async Task Purge_AnswersTheCount()
     {
         var device = await _broker.CreateDeviceAsync("rest-purge");

@@ -24,7 +24,7 @@ function unreachable() {
   return undefined;
 }
 
-test('service: the service SDK creates, reads, updates, lists and deletes devices, patches twins with etags and invokes methods', { timeout: 120_000 }, async (t) => {
+test('service: the service SDK creates, reads, updates, lists and deletes devices, queries and patches twins with etags, and invokes methods', { timeout: 120_000 }, async (t) => {
   const reason = unreachable();
   if (reason) { t.skip(reason); return; }
   const hub = (await readFile(join(broker.dataDir, 'iothubowner.connectionstring'), 'utf8')).trim();
@@ -57,6 +57,13 @@ test('service: the service SDK creates, reads, updates, lists and deletes device
     }).finally(() => clearTimeout(timer));
     // A round trip on the device's connection after the listener subscribed: the hub has the subscription.
     await new Promise((resolve, reject) => deviceTwin.properties.reported.update({ ready: true }, (error) => (error ? reject(error) : resolve())));
+
+    // The SDK's query pages until the hub stops sending x-ms-continuation.
+    const query = registry.createQuery(`SELECT * FROM devices WHERE deviceId = '${id}' AND properties.reported.ready = true`, 10);
+    const { result: found } = await query.nextAsTwin();
+    assert.equal(found.length, 1);
+    assert.equal(found[0].deviceId, id);
+    assert.equal(query.hasMoreResults, false);
 
     const { responseBody: twin } = await registry.getTwin(id);
     assert.equal(twin.deviceId, id);

@@ -16,9 +16,13 @@ internal sealed record PurgeResult(
     [property: JsonPropertyName("deviceId")] string DeviceId,
     [property: JsonPropertyName("moduleId")] string? ModuleId);
 
+/// <summary>The body of <c>POST /devices/query</c>.</summary>
+internal sealed record QueryRequest([property: JsonPropertyName("query")] string? Query);
+
 /// <summary>Source-generated JSON of the service REST API's own bodies.</summary>
 [JsonSerializable(typeof(MethodCall))]
 [JsonSerializable(typeof(PurgeResult))]
+[JsonSerializable(typeof(QueryRequest))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class RestJsonContext : JsonSerializerContext
 {

@@ -4,6 +4,7 @@ using Broker.Core.CloudToDevice;
 using Broker.Core.Errors;
 using Broker.Core.Hub;
 using Broker.Core.Methods;
+using Broker.Core.Query;
 using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Twins;
@@ -28,6 +29,7 @@ internal sealed class ServiceRestEndpoints(
     TwinService twins,
     MethodInvoker methods,
     CloudToDeviceService cloudToDevice,
+    TwinQueryService queries,
     ConnectionRegistry connections,
     IOptions<HubOptions> hub,
     SharedAccessPolicies policies,
@@ -38,6 +40,9 @@ internal sealed class ServiceRestEndpoints(
     public const int MaxBodyBytes = 256 * 1024;
 
     private const string JsonContentType = "application/json; charset=utf-8";
+    private const string MaxItemCountHeader = "x-ms-max-item-count";
+    private const string ContinuationHeader = "x-ms-continuation";
+    private const string ItemTypeHeader = "x-ms-item-type";
 
     private readonly ServiceAuthenticator _authenticator = new(hub.Value.HostName, policies, time);
 
@@ -49,6 +54,7 @@ internal sealed class ServiceRestEndpoints(
         return new CompositeConventionBuilder(
         [
             Map(endpoints, "GET", "/devices", AccessRights.RegistryRead, ListDevicesAsync),
+            Map(endpoints, "POST", "/devices/query", AccessRights.RegistryRead, QueryAsync),
             Map(endpoints, "PUT", "/devices/{deviceId}", AccessRights.RegistryWrite, PutDeviceAsync),
             Map(endpoints, "GET", "/devices/{deviceId}", AccessRights.RegistryRead, GetDeviceAsync),
             Map(endpoints, "DELETE", "/devices/{deviceId}", AccessRights.RegistryWrite, DeleteDeviceAsync),
@@ -133,6 +139,28 @@ internal sealed class ServiceRestEndpoints(
 
         var devices = registry.ListDevices(top).Select(WithConnectionState).ToList();
         await WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(devices, RegistryJsonContext.Default.ListDevice)).ConfigureAwait(false);
+    }
+
+    private async Task QueryAsync(HttpContext context, RouteValueDictionary route)
+    {
+        var body = JsonSerializer.Deserialize(await ReadBodyAsync(context.Request).ConfigureAwait(false), RestJsonContext.Default.QueryRequest)
+            ?? throw IotHubErrors.ArgumentInvalid("The body must be {\"query\": \"...\"}.");
+        int? pageSize = null;
+        if (context.Request.Headers[MaxItemCountHeader] is { Count: > 0 } header)
+        {
+            pageSize = int.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out int size)
+                ? size : throw IotHubErrors.ArgumentInvalid($"{MaxItemCountHeader} must be a whole number.");
+        }
+
+        var page = queries.Run(body.Query, pageSize, context.Request.Headers[ContinuationHeader].ToString());
+        // The service SDKs page on, as long as this header is present.
+        if (page.Continuation is not null)
+        {
+            context.Response.Headers[ContinuationHeader] = page.Continuation;
+        }
+
+        context.Response.Headers[ItemTypeHeader] = page.ItemType;
+        await WriteJsonAsync(context.Response, page.Json).ConfigureAwait(false);
     }
 
     private async Task PutDeviceAsync(HttpContext context, RouteValueDictionary route)
