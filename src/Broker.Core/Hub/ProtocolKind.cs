@@ -14,4 +14,7 @@ public enum ProtocolKind
 
     /// <summary>AMQP 1.0 over WebSockets.</summary>
     AmqpWebSockets,
+
+    /// <summary>IoT Hub's device HTTPS API (one request at a time, no connection).</summary>
+    Https,
 }

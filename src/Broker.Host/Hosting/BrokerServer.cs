@@ -6,6 +6,7 @@ using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Storage;
 using Broker.Core.Twins;
+using Broker.Host.DeviceApi;
 using Broker.Host.Plugins;
 using Broker.Plugins.Authentication;
 using Broker.Plugins.Loading;
@@ -199,6 +200,7 @@ public sealed class BrokerServer : IAsyncDisposable
             if (listeners.WillOpen(BrokerListener.Https))
             {
                 IotHubWebSocketEndpoint.Map(app).WithMetadata(ListenerOnly.Https);
+                DeviceHttpsEndpoints.Map(app).WithMetadata(ListenerOnly.Https);
                 foreach (var contributor in app.Services.GetServices<IServiceEndpointContributor>())
                 {
                     // IoT Hub's service REST API (the ManagementApi plug-in's) answers on the public HTTPS listener only.

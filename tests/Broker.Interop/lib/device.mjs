@@ -2,12 +2,14 @@
 // connection string the hub hands out plus GatewayHostName, and the hub's CA passed through setOptions.
 import device from 'azure-iot-device';
 import amqp from 'azure-iot-device-amqp';
+import http from 'azure-iot-device-http';
 import mqtt from 'azure-iot-device-mqtt';
 import { cliOk } from './cli.mjs';
 
 const { Client } = device; // CommonJS packages: named imports are not all detected
 const { Mqtt, MqttWs } = mqtt;
 const { Amqp, AmqpWs } = amqp;
+const { Http } = http;
 
 /**
  * The transports every device scenario runs with: the SDK's transport class, the broker port it dials (TLS), the
@@ -23,10 +25,13 @@ const transportsByName = {
     unserved: (broker) => broker.httpsUnavailable },
   'amqp-ws': { Transport: AmqpWs, port: (broker) => broker.httpsPort, gateway: () => 'localhost',
     unserved: (broker) => broker.httpsUnavailable },
+  // Telemetry and C2D only (no twins or methods over HTTP), so not one of the transports every scenario runs.
+  http: { Transport: Http, port: (broker) => broker.httpsPort, gateway: () => 'localhost',
+    unserved: (broker) => broker.httpsUnavailable, everyScenario: false },
 };
 
 /** The transport names, in the order scenarios run them. */
-export const transports = Object.keys(transportsByName);
+export const transports = Object.keys(transportsByName).filter((name) => transportsByName[name].everyScenario !== false);
 
 /**
  * Skips the running test (`t`) when the broker does not serve `transport` (its listener is not built), and says so;
@@ -54,14 +59,17 @@ export async function createDevice(broker, id) {
 }
 
 /**
- * A client for the device's connection string over `transport` ('mqtt', 'amqp', 'mqtt-ws' or 'amqp-ws'), dialling
+ * A client for the device's connection string over `transport` ('mqtt', 'amqp', 'mqtt-ws', 'amqp-ws' or 'http'), dialling
  * the broker's MQTTS, AMQPS or HTTPS (WebSocket) port and trusting its CA; not yet open.
  */
 export async function deviceClient(broker, connectionString, transport = 'mqtt') {
   const { Transport, gateway } = transportsByName[transport];
   const client = Client.fromConnectionString(`${connectionString};GatewayHostName=${gateway(broker)}`, Transport);
   client.setRetryPolicy(noRetry);
-  await client.setOptions({ ca: broker.caPem });
+  // The HTTP transport's setOptions calls back only when it also gets receiver options (azure-iot-device-http 1.14.4
+  // returns without calling `done` otherwise, so the promise would never settle): its default polling, once a second.
+  const options = transport === 'http' ? { ca: broker.caPem, http: { receivePolicy: { interval: 1 } } } : { ca: broker.caPem };
+  await client.setOptions(options);
   return client;
 }
 
@@ -87,4 +95,39 @@ export async function connectNewDevice(broker, prefix, transport = 'mqtt') {
 /** `promise`, or the reason the hub closed the device's connection, whichever comes first. */
 export function whileConnected(device, promise) {
   return Promise.race([promise, device.dropped]);
+}
+
+/**
+ * Listens for C2D messages with one 'message' listener for the client's life (MQTT subscribes to
+ * devices/{id}/messages/devicebound/#, AMQP attaches the receiver link; removing the listener would undo that) and
+ * hands them out in order: `next()` resolves with the next one, or rejects on an SDK error or after `timeoutMs`.
+ */
+export function c2dReceiver(client) {
+  const arrived = [];
+  const waiting = [];
+  let failure = null;
+  client.on('message', (message) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter.resolve(message);
+    else arrived.push(message);
+  });
+  client.on('error', (error) => {
+    failure = error;
+    for (const waiter of waiting.splice(0)) waiter.reject(error);
+  });
+  return {
+    next(timeoutMs = 30_000) {
+      if (arrived.length > 0) return Promise.resolve(arrived.shift());
+      if (failure) return Promise.reject(failure);
+      let timer;
+      return new Promise((resolve, reject) => {
+        const waiter = { resolve, reject };
+        waiting.push(waiter);
+        timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(waiter), 1);
+          reject(new Error(`no C2D message within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+      }).finally(() => clearTimeout(timer));
+    },
+  };
 }

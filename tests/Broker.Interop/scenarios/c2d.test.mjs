@@ -3,47 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { cliJson, cliOk } from '../lib/cli.mjs';
-import { connectNewDevice, skipUnlessServed, transports, whileConnected } from '../lib/device.mjs';
+import { c2dReceiver, connectNewDevice, skipUnlessServed, transports, whileConnected } from '../lib/device.mjs';
 import { useBroker } from '../lib/shared.mjs';
 
 let broker;
 before(async () => { broker = await useBroker(); });
 after(async () => { await broker?.stop(); });
-
-/**
- * Listens for C2D messages with one 'message' listener for the client's life (MQTT subscribes to
- * devices/{id}/messages/devicebound/#, AMQP attaches the receiver link; removing the listener would undo that) and
- * hands them out in order: `next()` resolves with the next one, or rejects on an SDK error or after `timeoutMs`.
- */
-function c2dReceiver(client) {
-  const arrived = [];
-  const waiting = [];
-  let failure = null;
-  client.on('message', (message) => {
-    const waiter = waiting.shift();
-    if (waiter) waiter.resolve(message);
-    else arrived.push(message);
-  });
-  client.on('error', (error) => {
-    failure = error;
-    for (const waiter of waiting.splice(0)) waiter.reject(error);
-  });
-  return {
-    next(timeoutMs = 30_000) {
-      if (arrived.length > 0) return Promise.resolve(arrived.shift());
-      if (failure) return Promise.reject(failure);
-      let timer;
-      return new Promise((resolve, reject) => {
-        const waiter = { resolve, reject };
-        waiting.push(waiter);
-        timer = setTimeout(() => {
-          waiting.splice(waiting.indexOf(waiter), 1);
-          reject(new Error(`no C2D message within ${timeoutMs / 1000} s`));
-        }, timeoutMs);
-      }).finally(() => clearTimeout(timer));
-    },
-  };
-}
 
 /** The feedback record for `messageId` from the next feedback message (`broker c2d feedback --count 1`). */
 async function feedbackFor(messageId) {

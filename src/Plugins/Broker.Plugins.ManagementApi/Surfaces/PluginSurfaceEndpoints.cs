@@ -5,7 +5,6 @@ using Broker.Core.Security;
 using Broker.Management;
 using Broker.Management.Server;
 using Broker.Plugins.Management;
-using Broker.Plugins.ManagementApi.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

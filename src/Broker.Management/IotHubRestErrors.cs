@@ -3,17 +3,19 @@ using System.Text.Json.Serialization;
 using Broker.Core.Errors;
 using Microsoft.AspNetCore.Http;
 
-namespace Broker.Plugins.ManagementApi.Rest;
+namespace Broker.Management;
 
 /// <summary>
 /// IoT Hub's REST error answer: the status is the code's first three digits, the <c>iothub-errorcode</c> header
 /// names it, and the body's <c>Message</c> starts <c>ErrorCode:{Name};</c>, the only form the Node service SDK parses
 /// (it splits on ';' and ':'); <c>errorCode</c> carries the number as well.
 /// </summary>
-internal static class IotHubRestErrors
+public static class IotHubRestErrors
 {
+    /// <summary>The header that names the error code.</summary>
     public const string ErrorCodeHeader = "iothub-errorcode";
 
+    /// <summary>Writes the error answer of <paramref name="errorCode"/> (e.g. 404001) with <paramref name="message"/>.</summary>
     public static Task WriteAsync(HttpResponse response, int errorCode, string message, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(response);
