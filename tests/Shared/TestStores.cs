@@ -20,6 +20,17 @@ internal static class TestStores
         TailVerificationPages = 8,
     };
 
+    /// <summary><see cref="SmallOptions"/> with state pages large enough for a twin at IoT Hub's limits (the small pages are 16 KB).</summary>
+    public static FasterStoreOptions TwinSizedOptions(string directory)
+    {
+        var options = SmallOptions(directory);
+        options.StateLog = new LogSizes { PageSizeBits = 18, MemorySizeBits = 19, SegmentSizeBits = 20 };
+        options.StateStore.PageBytes = 1 << 18;
+        options.StateStore.SegmentBytes = 1 << 20;
+        options.StateStore.MemoryBytes = 1 << 21;
+        return options;
+    }
+
     public static FasterHubStore Open(FasterStoreOptions options, TimeProvider? time = null)
         => FasterHubStore.Open(options, null, time ?? new FakeTimeProvider(Start));
 }

@@ -96,6 +96,21 @@ public sealed class ConnectionRegistry
         return (false, _lastDisconnect.TryGetValue(key, out var since) ? since : null);
     }
 
+    /// <summary>
+    /// <paramref name="device"/> with its connection state filled in from the live connections (the stored record does
+    /// not keep it), as IoT Hub's registry reads show it.
+    /// </summary>
+    public Device WithConnectionState(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var (connected, since) = ConnectionStateOf(device.DeviceId, null);
+        return device with
+        {
+            ConnectionState = connected ? DeviceConnectionState.Connected : DeviceConnectionState.Disconnected,
+            ConnectionStateUpdatedTime = since ?? device.ConnectionStateUpdatedTime,
+        };
+    }
+
     /// <summary>Called by a connection after its subscriptions changed.</summary>
     public void NotifySubscriptionsChanged(IDeviceProxy proxy)
     {

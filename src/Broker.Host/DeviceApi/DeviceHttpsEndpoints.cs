@@ -118,7 +118,7 @@ internal static class DeviceHttpsEndpoints
 
     private static async Task SendEventsAsync(HttpContext context, DeviceContext device)
     {
-        var body = await ReadBodyAsync(context.Request).ConfigureAwait(false);
+        var body = await IotHubRestRequests.ReadBodyAsync(context.Request, MaxMessageBytes).ConfigureAwait(false);
         var messages = IsBatch(context.Request.ContentType)
             ? ParseBatch(body)
             : [(PropertyBag(name => context.Request.Headers[name].ToString(), context.Request.Headers.Keys), body)];
@@ -277,29 +277,6 @@ internal static class DeviceHttpsEndpoints
         }
 
         return messages;
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
-    {
-        if (request.ContentLength is > MaxMessageBytes)
-        {
-            throw new IotHubException(IotHubErrorCode.MessageTooLarge, $"The message is over {MaxMessageBytes} bytes.");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxMessageBytes)
-            {
-                throw new IotHubException(IotHubErrorCode.MessageTooLarge, $"The message is over {MaxMessageBytes} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
     }
 
     private sealed class Conventions(IReadOnlyList<IEndpointConventionBuilder> builders) : IEndpointConventionBuilder

@@ -23,12 +23,7 @@ public sealed class TwinQueryServiceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var options = TestStores.SmallOptions(_directory.Path);
-        options.StateLog = new LogSizes { PageSizeBits = 18, MemorySizeBits = 19, SegmentSizeBits = 20 };
-        options.StateStore.PageBytes = 1 << 18;
-        options.StateStore.SegmentBytes = 1 << 20;
-        options.StateStore.MemoryBytes = 1 << 21;
-        _store = TestStores.Open(options, _time);
+        _store = TestStores.Open(TestStores.TwinSizedOptions(_directory.Path), _time);
         _identities = new IdentityRegistry(_store, _time);
         _twins = new TwinService(_store, _identities, new ConnectionRegistry(_identities, _time), _time, static (_, _) => 0);
         _queries = new TwinQueryService(_identities, _twins);

@@ -35,13 +35,7 @@ public sealed class TwinServiceTests : IAsyncLifetime
 
     private void Open()
     {
-        // Pages large enough for a twin at IoT Hub's limits (the small test pages are 16 KB).
-        var options = TestStores.SmallOptions(_directory.Path);
-        options.StateLog = new LogSizes { PageSizeBits = 18, MemorySizeBits = 19, SegmentSizeBits = 20 };
-        options.StateStore.PageBytes = 1 << 18;
-        options.StateStore.SegmentBytes = 1 << 20;
-        options.StateStore.MemoryBytes = 1 << 21;
-        _store = TestStores.Open(options, _time);
+        _store = TestStores.Open(TestStores.TwinSizedOptions(_directory.Path), _time);
         _identities = new IdentityRegistry(_store, _time);
         _connections = new ConnectionRegistry(_identities, _time);
         _twins = new TwinService(_store, _identities, _connections, _time, static (_, _) => 3);

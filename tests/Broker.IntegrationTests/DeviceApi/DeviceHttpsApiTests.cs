@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -32,7 +31,7 @@ public sealed class DeviceHttpsApiTests : IAsyncLifetime
     public async Task Events_OneMessageAndABatch_AreStoredWithTheirPropertiesBeforeThe204()
     {
         var device = await _broker.CreateDeviceAsync("http-events");
-        using var http = Client(_broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
+        using var http = HubHttps.Client(_broker, _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
         using (var single = new HttpRequestMessage(HttpMethod.Post, $"/devices/{device.DeviceId}/messages/events{ApiVersion}")
         {
             Content = new ByteArrayContent("""{"t":1}"""u8.ToArray()),
@@ -65,7 +64,7 @@ public sealed class DeviceHttpsApiTests : IAsyncLifetime
     public async Task CloudToDevice_PollAbandonRejectComplete_LockLostAndEmptyQueue()
     {
         var device = await _broker.CreateDeviceAsync("http-c2d");
-        using var http = Client(_broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
+        using var http = HubHttps.Client(_broker, _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
         string path = $"/devices/{device.DeviceId}/messages/devicebound";
         Assert.Equal(HttpStatusCode.NoContent, (await http.GetAsync(new Uri(path + ApiVersion, UriKind.Relative))).StatusCode);
 
@@ -129,7 +128,7 @@ public sealed class DeviceHttpsApiTests : IAsyncLifetime
                 X509Thumbprint = new X509Thumbprint { PrimaryThumbprint = certificate.Thumbprint },
             },
         });
-        using var http = Client(token: null, certificate);
+        using var http = HubHttps.Client(_broker, null, certificate);
         var sent = await http.PostAsync(new Uri($"/devices/{deviceId}/messages/events{ApiVersion}", UriKind.Relative), new ByteArrayContent("x509"u8.ToArray()));
         Assert.Equal(HttpStatusCode.NoContent, sent.StatusCode);
     }
@@ -140,17 +139,17 @@ public sealed class DeviceHttpsApiTests : IAsyncLifetime
         var device = await _broker.CreateDeviceAsync("http-refused");
         var other = await _broker.CreateDeviceAsync("http-other");
         string events = $"/devices/{device.DeviceId}/messages/events";
-        using (var anonymous = Client(token: null))
+        using (var anonymous = HubHttps.Client(_broker, null))
         {
             await AssertErrorAsync(await anonymous.PostAsync(new Uri(events + ApiVersion, UriKind.Relative), new ByteArrayContent([1])), HttpStatusCode.Unauthorized, "IotHubUnauthorizedAccess");
         }
 
-        using (var othersToken = Client(_broker.CreateSasToken(other.DeviceId, TestBroker.PrimaryKeyOf(other))))
+        using (var othersToken = HubHttps.Client(_broker, _broker.CreateSasToken(other.DeviceId, TestBroker.PrimaryKeyOf(other))))
         {
             await AssertErrorAsync(await othersToken.PostAsync(new Uri(events + ApiVersion, UriKind.Relative), new ByteArrayContent([1])), HttpStatusCode.Unauthorized, "IotHubUnauthorizedAccess");
         }
 
-        using var http = Client(_broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
+        using var http = HubHttps.Client(_broker, _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
         await AssertErrorAsync(await http.PostAsync(new Uri(events, UriKind.Relative), new ByteArrayContent([1])), HttpStatusCode.BadRequest, "ArgumentInvalid");
         await AssertErrorAsync(await http.PostAsync(new Uri(events + ApiVersion, UriKind.Relative), new ByteArrayContent(new byte[256 * 1024 + 1])), HttpStatusCode.RequestEntityTooLarge, "MessageTooLarge");
         var badBatch = new StringContent("[{\"body\":\"not base64!\"}]", Encoding.UTF8);
@@ -172,26 +171,5 @@ public sealed class DeviceHttpsApiTests : IAsyncLifetime
         Assert.Equal(code, response.Headers.GetValues("iothub-errorcode").Single());
         using var json = JsonDocument.Parse(text);
         Assert.StartsWith($"ErrorCode:{code};", json.RootElement.GetProperty("Message").GetString(), StringComparison.Ordinal);
-    }
-
-    private HttpClient Client(string? token, X509Certificate2? certificate = null)
-    {
-        var authority = _broker.LoadCertificateAuthority();
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                TargetHost = _broker.HostName,
-                RemoteCertificateValidationCallback = (_, server, _, errors) => TlsHandshake.IsTrusted(server, errors, authority),
-                ClientCertificates = certificate is null ? null : new X509CertificateCollection { certificate },
-            },
-        };
-        var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{_broker.HttpsPort}"), Timeout = Bound };
-        if (token is not null)
-        {
-            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", token);
-        }
-
-        return client;
     }
 }

@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Broker.Host.Tests.Support;
@@ -21,7 +18,7 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
     private const string ApiVersion = "?api-version=2021-04-12";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private readonly TestBroker _broker = fixture.Broker;
-    private readonly HttpClient _http = Client(fixture.Broker, AmqpClient.ServiceToken(fixture.Broker).Token);
+    private readonly HttpClient _http = HubHttps.Client(fixture.Broker, AmqpClient.ServiceToken(fixture.Broker).Token);
 
     public void Dispose() => _http.Dispose();
 
@@ -198,14 +195,14 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
     [Fact]
     public async Task Refusals_NoToken401_WrongKey401_NoApiVersion400_NotOnTheManagementListener()
     {
-        using (var anonymous = Client(_broker, token: null))
+        using (var anonymous = HubHttps.Client(_broker, null))
         {
             await AssertErrorAsync(await anonymous.GetAsync(new Uri("/devices" + ApiVersion, UriKind.Relative)), HttpStatusCode.Unauthorized, null, null);
         }
 
         var (policy, _) = AmqpClient.ServiceToken(_broker);
         string forged = Broker.Core.Security.SasTokenBuilder.Create(_broker.HostName, Convert.ToBase64String(new byte[32]), DateTimeOffset.UtcNow.AddHours(1), policy);
-        using (var wrongKey = Client(_broker, forged))
+        using (var wrongKey = HubHttps.Client(_broker, forged))
         {
             await AssertErrorAsync(await wrongKey.GetAsync(new Uri("/devices" + ApiVersion, UriKind.Relative)), HttpStatusCode.Unauthorized, null, null);
         }
@@ -252,28 +249,5 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
             Assert.Equal(name, response.Headers.GetValues("iothub-errorcode").Single());
             Assert.Equal(number, json.RootElement.GetProperty("errorCode").GetInt32());
         }
-    }
-
-    private static HttpClient Client(TestBroker broker, string? token)
-    {
-        var authority = broker.LoadCertificateAuthority();
-        var client = new HttpClient(new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                TargetHost = broker.HostName,
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsHandshake.IsTrusted(certificate, errors, authority),
-            },
-        })
-        {
-            BaseAddress = new Uri($"https://127.0.0.1:{broker.HttpsPort}"),
-            Timeout = Bound,
-        };
-        if (token is not null)
-        {
-            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", token);
-        }
-
-        return client;
     }
 }

@@ -120,7 +120,7 @@ public sealed class IotHubWebSocketTests(BrokerHostFixture fixture) : IClassFixt
     {
         if (subProtocol is null)
         {
-            using var http = HttpsClient();
+            using var http = HubHttps.Client(_broker, null);
             var response = await http.GetAsync(EndpointUri(Uri.UriSchemeHttps));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("WebSocket", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -139,7 +139,7 @@ public sealed class IotHubWebSocketTests(BrokerHostFixture fixture) : IClassFixt
     [Fact]
     public async Task ManagementApi_IsNotServedOnTheHttpsListener()
     {
-        using var http = HttpsClient();
+        using var http = HubHttps.Client(_broker, null);
         var response = await http.PostAsync(new Uri($"https://127.0.0.1:{_broker.HttpsPort}/broker.management.v1.RegistryService/ListDevices"), new ByteArrayContent([]));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -165,9 +165,6 @@ public sealed class IotHubWebSocketTests(BrokerHostFixture fixture) : IClassFixt
             .WithTimeout(Bound)
             .Build();
     }
-
-    private HttpClient HttpsClient()
-        => new(new SocketsHttpHandler { SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = Trusted } }) { Timeout = Bound };
 
     private bool Trusted(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         => TlsHandshake.IsTrusted(certificate, errors, _broker.LoadCertificateAuthority());

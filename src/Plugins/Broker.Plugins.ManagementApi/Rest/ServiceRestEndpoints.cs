@@ -137,7 +137,7 @@ internal sealed class ServiceRestEndpoints(
             throw IotHubErrors.ArgumentInvalid($"top must be between 1 and {IdentityRegistry.MaxListCount}.");
         }
 
-        var devices = registry.ListDevices(top).Select(WithConnectionState).ToList();
+        var devices = registry.ListDevices(top).Select(connections.WithConnectionState).ToList();
         await WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(devices, RegistryJsonContext.Default.ListDevice)).ConfigureAwait(false);
     }
 
@@ -175,11 +175,11 @@ internal sealed class ServiceRestEndpoints(
         var stored = ifMatch is null
             ? await registry.CreateDeviceAsync(device, context.RequestAborted).ConfigureAwait(false)
             : await registry.UpdateDeviceAsync(device, ifMatch, context.RequestAborted).ConfigureAwait(false);
-        await WriteDeviceAsync(context.Response, WithConnectionState(stored)).ConfigureAwait(false);
+        await WriteDeviceAsync(context.Response, connections.WithConnectionState(stored)).ConfigureAwait(false);
     }
 
     private Task GetDeviceAsync(HttpContext context, RouteValueDictionary route)
-        => WriteDeviceAsync(context.Response, WithConnectionState(registry.GetDevice(RouteValue(route, "deviceId"))));
+        => WriteDeviceAsync(context.Response, connections.WithConnectionState(registry.GetDevice(RouteValue(route, "deviceId"))));
 
     private async Task DeleteDeviceAsync(HttpContext context, RouteValueDictionary route)
     {
@@ -276,17 +276,6 @@ internal sealed class ServiceRestEndpoints(
         await WriteJsonAsync(context.Response, buffer.ToArray()).ConfigureAwait(false);
     }
 
-    /// <summary>Connection state lives with the live connections, not in the stored record; reads show it as IoT Hub does.</summary>
-    private Device WithConnectionState(Device device)
-    {
-        var (connected, since) = connections.ConnectionStateOf(device.DeviceId, null);
-        return device with
-        {
-            ConnectionState = connected ? DeviceConnectionState.Connected : DeviceConnectionState.Disconnected,
-            ConnectionStateUpdatedTime = since ?? device.ConnectionStateUpdatedTime,
-        };
-    }
-
     private static bool SameIdentity<T>(T body, string? bodyDeviceId, string deviceId, string? bodyModuleId, string? moduleId)
         => body is not null
             && (string.IsNullOrEmpty(bodyDeviceId) || bodyDeviceId == deviceId)
@@ -305,25 +294,8 @@ internal sealed class ServiceRestEndpoints(
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
     {
-        if (request.ContentLength is > MaxBodyBytes)
-        {
-            throw new IotHubException(IotHubErrorCode.MessageTooLarge, $"The request body is over {MaxBodyBytes} bytes.");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                throw new IotHubException(IotHubErrorCode.MessageTooLarge, $"The request body is over {MaxBodyBytes} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.Length == 0 ? throw IotHubErrors.ArgumentInvalid("The request has no body.") : buffer.ToArray();
+        var body = await IotHubRestRequests.ReadBodyAsync(request, MaxBodyBytes).ConfigureAwait(false);
+        return body.Length == 0 ? throw IotHubErrors.ArgumentInvalid("The request has no body.") : body;
     }
 
     private static Task WriteDeviceAsync(HttpResponse response, Device device)

@@ -22,18 +22,7 @@ internal sealed class RegistryGrpcService(IdentityRegistry registry, CallAuthori
     public override Task<DeviceReply> GetDevice(GetDeviceRequest request, ServerCallContext context)
     {
         authorizer.Require(context, AccessRights.RegistryRead, DevicePath(request.DeviceId));
-        return Task.FromResult(new DeviceReply { DeviceJson = DeviceJson.Write(WithConnectionState(registry.GetDevice(request.DeviceId))) });
-    }
-
-    /// <summary>Connection state lives with the live connections, not in the stored record; reads show it as IoT Hub does.</summary>
-    private Device WithConnectionState(Device device)
-    {
-        var (connected, since) = connections.ConnectionStateOf(device.DeviceId, null);
-        return device with
-        {
-            ConnectionState = connected ? DeviceConnectionState.Connected : DeviceConnectionState.Disconnected,
-            ConnectionStateUpdatedTime = since ?? device.ConnectionStateUpdatedTime,
-        };
+        return Task.FromResult(new DeviceReply { DeviceJson = DeviceJson.Write(connections.WithConnectionState(registry.GetDevice(request.DeviceId))) });
     }
 
     public override Task<ListDevicesReply> ListDevices(ListDevicesRequest request, ServerCallContext context)
@@ -47,7 +36,7 @@ internal sealed class RegistryGrpcService(IdentityRegistry registry, CallAuthori
         var reply = new ListDevicesReply();
         foreach (var device in registry.ListDevices(request.Top == 0 ? IdentityRegistry.MaxListCount : request.Top))
         {
-            reply.DevicesJson.Add(DeviceJson.Write(WithConnectionState(device)));
+            reply.DevicesJson.Add(DeviceJson.Write(connections.WithConnectionState(device)));
         }
 
         return Task.FromResult(reply);

@@ -56,7 +56,7 @@ internal sealed class PluginSurfaceEndpoints(
         try
         {
             string policyName = Authorize(context.Request.Headers.Authorization.ToString(), route.Permissions);
-            var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+            var body = await IotHubRestRequests.ReadBodyAsync(context.Request, MaxBodyBytes).ConfigureAwait(false);
             var request = new ManagementRequest
             {
                 Method = context.Request.Method,
@@ -114,29 +114,6 @@ internal sealed class PluginSurfaceEndpoints(
             AuthStatus.NotAuthorized => throw ManagementErrors.InsufficientRights(result.PolicyName ?? "", rights.ToString()),
             _ => throw ManagementErrors.BadToken(),
         };
-    }
-
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength is > MaxBodyBytes)
-        {
-            throw new IotHubException(IotHubErrorCode.MessageTooLarge, $"The request body is over {MaxBodyBytes} bytes.");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                throw new IotHubException(IotHubErrorCode.MessageTooLarge, $"The request body is over {MaxBodyBytes} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
     }
 
     private Task WriteErrorAsync(HttpResponse response, int errorCode, string message)
