@@ -1,4 +1,4 @@
-using Broker.Management.Events;
+using Broker.Core.Telemetry;
 
 namespace Broker.Management.Tests;
 

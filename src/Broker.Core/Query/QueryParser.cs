@@ -39,6 +39,24 @@ internal sealed class QueryParser
         return new QueryParser(text).ParseQuery();
     }
 
+    /// <summary>Parses a condition on its own (a routing query, the WHERE clause of a route).</summary>
+    public static QueryExpression ParseCondition(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw Error("the condition is empty.");
+        }
+
+        if (text.Length > MaxLength)
+        {
+            throw Error($"the condition is over {MaxLength} characters.");
+        }
+
+        var parser = new QueryParser(text);
+        var condition = parser.ParseOr();
+        return parser.Peek().Kind == TokenKind.End ? condition : throw ErrorAt(parser.Peek(), $"unexpected '{parser.Peek().Text}'.");
+    }
+
     private TwinQuery ParseQuery()
     {
         Expect("SELECT");

@@ -2,12 +2,14 @@ using Broker.Core.CloudToDevice;
 using Broker.Core.Hub;
 using Broker.Core.Methods;
 using Broker.Core.Query;
+using Broker.Core.Routing;
 using Broker.Core.Registry;
 using Broker.Core.Security;
 using Broker.Core.Storage;
 using Broker.Core.Twins;
 using Broker.Host.DeviceApi;
 using Broker.Host.Plugins;
+using Broker.Host.Routing;
 using Broker.Plugins.Authentication;
 using Broker.Plugins.Loading;
 using Broker.Host.Security;
@@ -170,6 +172,9 @@ public sealed class BrokerServer : IAsyncDisposable
                     provider.GetRequiredService<ConnectionRegistry>(), time, (deviceId, moduleId) => moduleId is null ? queues.PendingCount(deviceId) : 0);
             });
             services.AddSingleton<TwinQueryService>();
+            services.AddSingleton(configuration.GetSection(RoutingOptions.SectionName).Get<RoutingOptions>() ?? new RoutingOptions());
+            services.AddSingleton<RoutingService>();
+            services.AddHostedService(provider => provider.GetRequiredService<RoutingService>());
             services.AddSingleton<IotHubHubServices>();
             services.AddOptions<MqttServerOptions>().Bind(configuration.GetSection("Mqtt"));
             services.AddMqttServer<IotHubMqttConnectPolicy>();
@@ -181,6 +186,8 @@ public sealed class BrokerServer : IAsyncDisposable
             app = builder.Build();
             // Resolved now, so a built-in plug-in that registered nothing fails startup rather than the first CONNECT.
             _ = app.Services.GetRequiredService<IDeviceAuthenticator>();
+            // Likewise routes and their endpoints' sinks (plug-ins register the sinks).
+            _ = app.Services.GetRequiredService<RoutingService>();
             app.UseWebSockets();
             app.UseRouting();
             app.Use(ListenerOnly.Guard(endpoints));

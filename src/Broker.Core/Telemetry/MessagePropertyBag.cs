@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Broker.Management.Events;
+namespace Broker.Core.Telemetry;
 
 /// <summary>One property of a message's property bag, decoded.</summary>
 /// <param name="Name">The decoded name; system properties keep their <c>$.</c> prefix (e.g. <c>$.mid</c>).</param>
