@@ -37,6 +37,9 @@ public sealed class ConnectionRegistry
     /// <summary>How many identities are connected.</summary>
     public int Count => _connections.Count;
 
+    /// <summary>Devices (not modules) with a live connection: IoT Hub's <c>connectedDeviceCount</c>.</summary>
+    public int ConnectedDeviceCount => _connections.Values.Count(static proxy => proxy.Context.ModuleId is null);
+
     /// <summary>Registers <paramref name="proxy"/>; an older connection of the same identity is closed (takeover).</summary>
     public void Register(IDeviceProxy proxy)
     {

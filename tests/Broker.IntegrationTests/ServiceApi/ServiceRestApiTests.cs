@@ -180,6 +180,25 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Statistics_CountDevicesByStatus_AndConnectedDevices()
+    {
+        using var before = await JsonOf(await SendAsync(HttpMethod.Get, "/statistics/devices"));
+        int total = before.RootElement.GetProperty("totalDeviceCount").GetInt32();
+        int disabled = before.RootElement.GetProperty("disabledDeviceCount").GetInt32();
+        var device = await _broker.CreateDeviceAsync("rest-statistics-on");
+        var off = await _broker.CreateDeviceAsync("rest-statistics-off");
+        await _broker.Registry.UpdateDeviceAsync(off with { Status = Broker.Core.Registry.DeviceStatus.Disabled }, "*");
+        await using var client = await TestDevice.ConnectAsync(_broker, device.DeviceId, TestBroker.PrimaryKeyOf(device));
+
+        using var after = await JsonOf(await SendAsync(HttpMethod.Get, "/statistics/devices"));
+        Assert.Equal(total + 2, after.RootElement.GetProperty("totalDeviceCount").GetInt32());
+        Assert.Equal(disabled + 1, after.RootElement.GetProperty("disabledDeviceCount").GetInt32());
+        Assert.Equal(total + 2 - disabled - 1, after.RootElement.GetProperty("enabledDeviceCount").GetInt32());
+        using var service = await JsonOf(await SendAsync(HttpMethod.Get, "/statistics/service"));
+        Assert.True(service.RootElement.GetProperty("connectedDeviceCount").GetInt32() >= 1);
+    }
+
+    [Fact]
     public async Task Purge_AnswersTheCount()
     {
         var device = await _broker.CreateDeviceAsync("rest-purge");

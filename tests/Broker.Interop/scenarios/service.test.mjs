@@ -42,6 +42,8 @@ test('service: the service SDK creates, reads, updates, lists and deletes device
   const { responseBody: updated } = await registry.update({ deviceId: id, status: 'enabled', statusReason: 'checked' });
   assert.equal(updated.statusReason, 'checked');
   assert.notEqual(updated.etag, created.etag);
+  const { responseBody: statistics } = await registry.getRegistryStatistics();
+  assert.ok(statistics.totalDeviceCount >= 1 && statistics.enabledDeviceCount >= 1, JSON.stringify(statistics));
   const { responseBody: listed } = await registry.list();
   assert.ok(listed.some((device) => device.deviceId === id), 'the device is not listed');
 

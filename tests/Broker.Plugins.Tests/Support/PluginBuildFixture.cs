@@ -5,7 +5,7 @@ namespace Broker.Plugins.Tests.Support;
 
 /// <summary>
 /// Builds the test plug-ins once per test run, in a temp folder, the way plug-ins outside the repository are
-/// built: the contract is packed into a local feed and the sample (samples/AllowListAuthenticator) restores
+/// built: the contract is packed into a local feed and the samples (samples/AllowListAuthenticator, samples/WebhookSink) restore
 /// it from there as a NuGet package; the plug-ins under TestPlugins compile against the contract assembly of
 /// this test run. Restores go to a packages folder of the run's own, so version 1.0.0 test builds of the
 /// contract never reach the machine's NuGet cache.
@@ -14,11 +14,13 @@ public sealed class PluginBuildFixture : IAsyncLifetime
 {
     /// <summary>The projects built, by folder name under the work directory's <c>src</c>.</summary>
     public const string Sample = "AllowListAuthenticator";
+    public const string WebhookSample = "WebhookSink";
     public const string JsonSinkV12 = "JsonSinkV12";
     public const string JsonSinkV13 = "JsonSinkV13";
     public const string Lifecycle = "Lifecycle";
 
-    private static readonly string[] Projects = [Sample, JsonSinkV12, JsonSinkV13, Lifecycle];
+    private static readonly string[] Samples = [Sample, WebhookSample];
+    private static readonly string[] Projects = [.. Samples, JsonSinkV12, JsonSinkV13, Lifecycle];
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(2);
     // The first run on a machine downloads Newtonsoft.Json and the Microsoft.Extensions abstractions.
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
@@ -49,10 +51,14 @@ public sealed class PluginBuildFixture : IAsyncLifetime
             "--no-build", "-c", configuration, "-o", feed, "-nologo", "-v:quiet");
         PackagePath = Path.Combine(feed, "Broker.Plugins.Abstractions.1.0.0.nupkg");
 
-        CopyDirectory(Path.Combine(repository, "samples", Sample), Path.Combine(src, Sample));
+        foreach (string sample in Samples)
+        {
+            CopyDirectory(Path.Combine(repository, "samples", sample), Path.Combine(src, sample));
+            // The sample's own nuget.config points at the repository's artifacts; this run's feed replaces it.
+            File.Delete(Path.Combine(src, sample, "nuget.config"));
+        }
+
         CopyDirectory(Path.Combine(repository, "tests", "Broker.Plugins.Tests", "TestPlugins"), src);
-        // The sample's own nuget.config points at the repository's artifacts; this run's feed replaces it.
-        File.Delete(Path.Combine(src, Sample, "nuget.config"));
         File.WriteAllText(Path.Combine(src, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>

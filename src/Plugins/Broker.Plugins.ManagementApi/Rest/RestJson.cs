@@ -19,10 +19,21 @@ internal sealed record PurgeResult(
 /// <summary>The body of <c>POST /devices/query</c>.</summary>
 internal sealed record QueryRequest([property: JsonPropertyName("query")] string? Query);
 
+/// <summary>The answer of <c>GET /statistics/devices</c>.</summary>
+internal sealed record DeviceStatistics(
+    [property: JsonPropertyName("totalDeviceCount")] int TotalDeviceCount,
+    [property: JsonPropertyName("enabledDeviceCount")] int EnabledDeviceCount,
+    [property: JsonPropertyName("disabledDeviceCount")] int DisabledDeviceCount);
+
+/// <summary>The answer of <c>GET /statistics/service</c>.</summary>
+internal sealed record ServiceStatistics([property: JsonPropertyName("connectedDeviceCount")] int ConnectedDeviceCount);
+
 /// <summary>Source-generated JSON of the service REST API's own bodies.</summary>
 [JsonSerializable(typeof(MethodCall))]
 [JsonSerializable(typeof(PurgeResult))]
 [JsonSerializable(typeof(QueryRequest))]
+[JsonSerializable(typeof(DeviceStatistics))]
+[JsonSerializable(typeof(ServiceStatistics))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class RestJsonContext : JsonSerializerContext
 {

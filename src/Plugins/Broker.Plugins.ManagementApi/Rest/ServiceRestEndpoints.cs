@@ -71,6 +71,8 @@ internal sealed class ServiceRestEndpoints(
             Map(endpoints, "PUT", "/twins/{deviceId}/modules/{moduleId}", AccessRights.ServiceConnect, ReplaceTwinAsync),
             Map(endpoints, "POST", "/twins/{deviceId}/methods", AccessRights.ServiceConnect, InvokeMethodAsync),
             Map(endpoints, "POST", "/twins/{deviceId}/modules/{moduleId}/methods", AccessRights.ServiceConnect, InvokeMethodAsync),
+            Map(endpoints, "GET", "/statistics/devices", AccessRights.RegistryRead, DeviceStatisticsAsync),
+            Map(endpoints, "GET", "/statistics/service", AccessRights.ServiceConnect, ServiceStatisticsAsync),
         ]);
     }
 
@@ -140,6 +142,17 @@ internal sealed class ServiceRestEndpoints(
         var devices = registry.ListDevices(top).Select(connections.WithConnectionState).ToList();
         await WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(devices, RegistryJsonContext.Default.ListDevice)).ConfigureAwait(false);
     }
+
+    private Task DeviceStatisticsAsync(HttpContext context, RouteValueDictionary route)
+    {
+        var devices = registry.ListAllDevices();
+        int enabled = devices.Count(static device => device.Status == DeviceStatus.Enabled);
+        return WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(
+            new DeviceStatistics(devices.Count, enabled, devices.Count - enabled), RestJsonContext.Default.DeviceStatistics));
+    }
+
+    private Task ServiceStatisticsAsync(HttpContext context, RouteValueDictionary route)
+        => WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(new ServiceStatistics(connections.ConnectedDeviceCount), RestJsonContext.Default.ServiceStatistics));
 
     private async Task QueryAsync(HttpContext context, RouteValueDictionary route)
     {
