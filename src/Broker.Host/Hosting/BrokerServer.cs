@@ -1,5 +1,6 @@
 using Broker.Core.CloudToDevice;
 using Broker.Core.Hub;
+using Broker.Core.Jobs;
 using Broker.Core.Methods;
 using Broker.Core.Query;
 using Broker.Core.Routing;
@@ -172,6 +173,7 @@ public sealed class BrokerServer : IAsyncDisposable
                     provider.GetRequiredService<ConnectionRegistry>(), time, (deviceId, moduleId) => moduleId is null ? queues.PendingCount(deviceId) : 0);
             });
             services.AddSingleton<TwinQueryService>();
+            services.AddSingleton<JobService>();
             services.AddSingleton(configuration.GetSection(RoutingOptions.SectionName).Get<RoutingOptions>() ?? new RoutingOptions());
             services.AddSingleton<RoutingService>();
             services.AddHostedService(provider => provider.GetRequiredService<RoutingService>());

@@ -199,6 +199,53 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Job_ScheduledTwinUpdate_RunsOnTheSelectedDevices_AndIsReportedWhenDone()
+    {
+        await _broker.CreateDeviceAsync("rest-job-1");
+        await _broker.CreateDeviceAsync("rest-job-2");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Patch, "/twins/rest-job-1", """{"tags":{"fleet":"rest-job"}}""")).StatusCode);
+        var jobs = (Broker.Core.Jobs.JobService)_broker.Services.GetService(typeof(Broker.Core.Jobs.JobService))!;
+        var ended = new TaskCompletionSource<Broker.Core.Jobs.Job>(TaskCreationOptions.RunContinuationsAsynchronously);
+        jobs.JobEnded += job =>
+        {
+            if (job.JobId == "rest-job")
+            {
+                ended.TrySetResult(job);
+            }
+        };
+
+        var created = await SendAsync(HttpMethod.Put, "/jobs/v2/rest-job",
+            """{"jobId":"rest-job","type":"scheduleUpdateTwin","queryCondition":"tags.fleet = 'rest-job'","updateTwin":{"etag":"*","properties":{"desired":{"firmware":"2.0"}}},"maxExecutionTimeInSeconds":3600}""");
+        using (var json = await JsonOf(created))
+        {
+            Assert.Equal("rest-job", json.RootElement.GetProperty("jobId").GetString());
+            Assert.Equal("scheduleUpdateTwin", json.RootElement.GetProperty("type").GetString());
+        }
+
+        await ended.Task.WaitAsync(Bound);
+        using (var job = await JsonOf(await SendAsync(HttpMethod.Get, "/jobs/v2/rest-job")))
+        {
+            Assert.Equal("completed", job.RootElement.GetProperty("status").GetString());
+            Assert.Equal(1, job.RootElement.GetProperty("deviceJobStatistics").GetProperty("deviceCount").GetInt32());
+            Assert.Equal(1, job.RootElement.GetProperty("deviceJobStatistics").GetProperty("succeededCount").GetInt32());
+        }
+
+        using (var twin = await JsonOf(await SendAsync(HttpMethod.Get, "/twins/rest-job-1")))
+        {
+            Assert.Equal("2.0", twin.RootElement.GetProperty("properties").GetProperty("desired").GetProperty("firmware").GetString());
+        }
+
+        using (var list = await JsonOf(await SendAsync(HttpMethod.Get, "/jobs/v2/query?jobType=scheduleUpdateTwin&jobStatus=completed")))
+        {
+            Assert.Contains(list.RootElement.EnumerateArray(), j => j.GetProperty("jobId").GetString() == "rest-job");
+        }
+
+        await AssertErrorAsync(await SendAsync(HttpMethod.Put, "/jobs/v2/rest-job", """{"type":"scheduleUpdateTwin","queryCondition":"true","updateTwin":{}}"""),
+            HttpStatusCode.Conflict, "JobAlreadyExists", 409104);
+        await AssertErrorAsync(await SendAsync(HttpMethod.Get, "/jobs/v2/no-such-job"), HttpStatusCode.NotFound, "JobNotFound", 404002);
+    }
+
+    [Fact]
     public async Task Purge_AnswersTheCount()
     {
         var device = await _broker.CreateDeviceAsync("rest-purge");
@@ -234,7 +281,7 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body = null, string? ifMatch = null)
     {
-        using var request = new HttpRequestMessage(method, path + ApiVersion);
+        using var request = new HttpRequestMessage(method, path + (path.Contains('?', StringComparison.Ordinal) ? "&" + ApiVersion[1..] : ApiVersion));
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8, "application/json");

@@ -8,7 +8,7 @@ import iothub from 'azure-iothub';
 import { deviceClient, deviceId } from '../lib/device.mjs';
 import { useBroker } from '../lib/shared.mjs';
 
-const { Registry, Client: ServiceClient } = iothub; // CommonJS package
+const { JobClient, Registry, Client: ServiceClient } = iothub; // CommonJS package
 
 let broker;
 before(async () => { broker = await useBroker(); });
@@ -24,7 +24,7 @@ function unreachable() {
   return undefined;
 }
 
-test('service: the service SDK creates, reads, updates, lists and deletes devices, queries and patches twins with etags, and invokes methods', { timeout: 120_000 }, async (t) => {
+test('service: the service SDK creates, reads, updates, lists and deletes devices, queries and patches twins with etags, schedules a twin-update job and invokes methods', { timeout: 120_000 }, async (t) => {
   const reason = unreachable();
   if (reason) { t.skip(reason); return; }
   const hub = (await readFile(join(broker.dataDir, 'iothubowner.connectionstring'), 'utf8')).trim();
@@ -74,6 +74,22 @@ test('service: the service SDK creates, reads, updates, lists and deletes device
     const { responseBody: patched } = await registry.updateTwin(id, { tags: { site: 'a' }, properties: { desired: { interval: 7 } } }, twin.etag);
     assert.equal(patched.tags.site, 'a');
     assert.equal((await desired).interval, 7);
+
+    // A job: a twin update scheduled for now on the devices a query condition selects (here, this one).
+    let jobTimer;
+    const fromJob = new Promise((resolve, reject) => {
+      deviceTwin.on('properties.desired', (patch) => { if (patch.fromJob === 9) resolve(patch); });
+      jobTimer = setTimeout(() => reject(new Error('the job\'s desired patch did not arrive within 30 s')), 30_000);
+    }).finally(() => clearTimeout(jobTimer));
+    const jobs = JobClient.fromConnectionString(hub);
+    const jobId = `job-${id}`;
+    const { jobStatus: scheduled } = await jobs.scheduleTwinUpdate(jobId, `deviceId = '${id}'`, { etag: '*', properties: { desired: { fromJob: 9 } } }, new Date(), 600);
+    assert.equal(scheduled.jobId, jobId);
+    assert.equal((await fromJob).fromJob, 9);
+    const { jobStatus: job } = await jobs.getJob(jobId);
+    assert.equal(job.type, 'scheduleUpdateTwin');
+    assert.ok(['running', 'completed'].includes(job.status), `job status ${job.status}`);
+    await assert.rejects(jobs.getJob(`${jobId}-none`), (error) => error.constructor.name === 'JobNotFoundError' || error.response?.statusCode === 404);
 
     device.onDeviceMethod('reboot', (request, response) => { response.send(201, { rebooted: request.payload }).catch(() => {}); });
     const service = ServiceClient.fromConnectionString(hub);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Broker.Core.CloudToDevice;
 using Broker.Core.Errors;
 using Broker.Core.Hub;
+using Broker.Core.Jobs;
 using Broker.Core.Methods;
 using Broker.Core.Query;
 using Broker.Core.Registry;
@@ -30,6 +31,7 @@ internal sealed class ServiceRestEndpoints(
     MethodInvoker methods,
     CloudToDeviceService cloudToDevice,
     TwinQueryService queries,
+    JobService jobs,
     ConnectionRegistry connections,
     IOptions<HubOptions> hub,
     SharedAccessPolicies policies,
@@ -72,6 +74,10 @@ internal sealed class ServiceRestEndpoints(
             Map(endpoints, "POST", "/twins/{deviceId}/methods", AccessRights.ServiceConnect, InvokeMethodAsync),
             Map(endpoints, "POST", "/twins/{deviceId}/modules/{moduleId}/methods", AccessRights.ServiceConnect, InvokeMethodAsync),
             Map(endpoints, "GET", "/statistics/devices", AccessRights.RegistryRead, DeviceStatisticsAsync),
+            Map(endpoints, "PUT", "/jobs/v2/{jobId}", AccessRights.ServiceConnect, CreateJobAsync),
+            Map(endpoints, "GET", "/jobs/v2/query", AccessRights.ServiceConnect, QueryJobsAsync),
+            Map(endpoints, "GET", "/jobs/v2/{jobId}", AccessRights.ServiceConnect, GetJobAsync),
+            Map(endpoints, "POST", "/jobs/v2/{jobId}/cancel", AccessRights.ServiceConnect, CancelJobAsync),
             Map(endpoints, "GET", "/statistics/service", AccessRights.ServiceConnect, ServiceStatisticsAsync),
         ]);
     }
@@ -141,6 +147,30 @@ internal sealed class ServiceRestEndpoints(
 
         var devices = registry.ListDevices(top).Select(connections.WithConnectionState).ToList();
         await WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(devices, RegistryJsonContext.Default.ListDevice)).ConfigureAwait(false);
+    }
+
+    private async Task CreateJobAsync(HttpContext context, RouteValueDictionary route)
+    {
+        var request = JsonSerializer.Deserialize(await ReadBodyAsync(context.Request).ConfigureAwait(false), JobJsonContext.Default.JobRequest)
+            ?? throw IotHubErrors.ArgumentInvalid("The body must be a job.");
+        var job = await jobs.CreateAsync(RouteValue(route, "jobId"), request, context.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(job, JobJsonContext.Default.Job)).ConfigureAwait(false);
+    }
+
+    private Task GetJobAsync(HttpContext context, RouteValueDictionary route)
+        => WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(jobs.Get(RouteValue(route, "jobId")), JobJsonContext.Default.Job));
+
+    private async Task CancelJobAsync(HttpContext context, RouteValueDictionary route)
+    {
+        var job = await jobs.CancelAsync(RouteValue(route, "jobId"), context.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(job, JobJsonContext.Default.Job)).ConfigureAwait(false);
+    }
+
+    // Every matching job in one page: a broker keeps few jobs (IoT Hub keeps 30 days of them).
+    private Task QueryJobsAsync(HttpContext context, RouteValueDictionary route)
+    {
+        var list = jobs.List(context.Request.Query["jobType"], context.Request.Query["jobStatus"]).ToList();
+        return WriteJsonAsync(context.Response, JsonSerializer.SerializeToUtf8Bytes(list, JobJsonContext.Default.ListJob));
     }
 
     private Task DeviceStatisticsAsync(HttpContext context, RouteValueDictionary route)
