@@ -32,6 +32,7 @@ public sealed class JobService : IDisposable
     private readonly Dictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _cancelRequested = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stopToken;
 
     /// <summary>Opens the jobs over partition 0 of <paramref name="store"/>: scheduled ones are scheduled again, ones the last run left running fail.</summary>
     public JobService(IHubStore store, IdentityRegistry registry, TwinService twins, MethodInvoker methods, TimeProvider time)
@@ -42,6 +43,7 @@ public sealed class JobService : IDisposable
         _twins = twins;
         _methods = methods;
         _time = time;
+        _stopToken = _stopping.Token; // usable after Dispose, unlike the source's Token property
         var loader = new Loader();
         _state.Scan(StateRecordKind.Hub, Encoding.ASCII.GetBytes(KeyPrefix), loader);
         foreach (var job in loader.Jobs)
@@ -214,7 +216,7 @@ public sealed class JobService : IDisposable
         var due = job.StartTime - _time.GetUtcNow();
         lock (_lock)
         {
-            if (_stopping.IsCancellationRequested)
+            if (_stopToken.IsCancellationRequested)
             {
                 return;
             }
@@ -222,8 +224,25 @@ public sealed class JobService : IDisposable
             _timers[job.JobId] = _time.CreateTimer(static state =>
             {
                 var (service, id) = ((JobService, string))state!;
-                _ = Task.Run(() => service.RunAsync(id));
+                _ = Task.Run(() => service.RunGuardedAsync(id));
             }, (this, job.JobId), due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task RunGuardedAsync(string jobId)
+    {
+        try
+        {
+            await RunAsync(jobId).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or StorageException && _stopToken.IsCancellationRequested)
+        {
+            // Stopping: the job stays running in the store, and the next start ends it failed.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Update(Get(jobId) with { Status = JobStatus.Failed, EndTime = _time.GetUtcNow(), FailureReason = "The job failed on the hub: " + ex.Message });
+            JobEnded?.Invoke(Get(jobId));
         }
     }
 
@@ -264,7 +283,7 @@ public sealed class JobService : IDisposable
         job = Update(job with { DeviceJobStatistics = new JobStatistics { DeviceCount = devices.Count, PendingCount = devices.Count } });
         for (int i = 0; i < devices.Count; i++)
         {
-            if (_stopping.IsCancellationRequested)
+            if (_stopToken.IsCancellationRequested)
             {
                 return; // the next start finds it running and fails it
             }
@@ -323,7 +342,7 @@ public sealed class JobService : IDisposable
         {
             if (job.Type == UpdateTwin)
             {
-                await _twins.UpdateTwinAsync(deviceId, null, Encoding.UTF8.GetBytes(job.UpdateTwin!.Value.GetRawText()), "*", _stopping.Token).ConfigureAwait(false);
+                await _twins.UpdateTwinAsync(deviceId, null, Encoding.UTF8.GetBytes(job.UpdateTwin!.Value.GetRawText()), "*", _stopToken).ConfigureAwait(false);
                 return true;
             }
 
@@ -335,7 +354,7 @@ public sealed class JobService : IDisposable
                 Payload = method.TryGetProperty("payload", out var payload) ? Encoding.UTF8.GetBytes(payload.GetRawText()) : "null"u8.ToArray(),
                 ResponseTimeout = TimeSpan.FromSeconds(Seconds(method, "responseTimeoutInSeconds", 30)),
                 ConnectTimeout = TimeSpan.FromSeconds(Seconds(method, "connectTimeoutInSeconds", 0)),
-            }, _stopping.Token).ConfigureAwait(false);
+            }, _stopToken).ConfigureAwait(false);
             return true;
         }
         catch (IotHubException)
