@@ -36,6 +36,7 @@ internal sealed class QueryParser
             throw Error($"the query is over {MaxLength} characters.");
         }
 
+        RequireValidText(text);
         return new QueryParser(text).ParseQuery();
     }
 
@@ -52,6 +53,7 @@ internal sealed class QueryParser
             throw Error($"the condition is over {MaxLength} characters.");
         }
 
+        RequireValidText(text);
         var parser = new QueryParser(text);
         var condition = parser.ParseOr();
         return parser.Peek().Kind == TokenKind.End ? condition : throw ErrorAt(parser.Peek(), $"unexpected '{parser.Peek().Text}'.");
@@ -404,6 +406,32 @@ internal sealed class QueryParser
         }
     }
 
+    // Names are looked up in JSON documents, which cannot hold a lone surrogate: refuse one (also one spelled \uD800).
+    private static void RequireValidText(string text)
+    {
+        if (!IsValidUtf16(text))
+        {
+            throw Error("the text holds an unpaired surrogate (not valid Unicode).");
+        }
+    }
+
+    private static bool IsValidUtf16(ReadOnlySpan<char> text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static IotHubException Error(string message) => IotHubErrors.ArgumentInvalid("Invalid query: " + message);
 
     private static IotHubException ErrorAt(Token token, string message) => Error($"at position {token.Position + 1}, {message}");
@@ -491,7 +519,7 @@ internal sealed class QueryParser
             char c = text[i++];
             if (c == quote)
             {
-                return value.ToString();
+                return IsValidUtf16(value.ToString()) ? value.ToString() : throw Error($"at position {start + 1}, the string holds an unpaired surrogate.");
             }
 
             if (c != '\\')

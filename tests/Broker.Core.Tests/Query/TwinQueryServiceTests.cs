@@ -152,11 +152,20 @@ public sealed class TwinQueryServiceTests : IAsyncLifetime
     [InlineData("SELECT COUNT() FROM devices GROUP BY tags.location")]
     [InlineData("SELECT TOP 0 * FROM devices")]
     [InlineData("SELECT * FROM devices WHERE tags.x = 1 ;")]
+    [InlineData("SELECT * FROM devices WHERE tags['\\uD800'] = 1")] // an escaped lone surrogate (see below)
     public void BadQuery_Is400004NamingTheProblem(string query)
     {
         var error = Assert.Throws<IotHubException>(() => _queries.Run(query, null, null));
         Assert.Equal(IotHubErrorCode.ArgumentInvalid, error.Code);
         Assert.StartsWith("Invalid query", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoneSurrogate_InAName_Is400004()
+    {
+        // Found by QueryFuzzTests: JSON lookups threw ArgumentException on it. (Built here: attribute strings cannot hold one.)
+        string query = "SELECT * FROM devices WHERE tags['" + '\uD800' + "'] = 1";
+        Assert.Equal(IotHubErrorCode.ArgumentInvalid, Assert.Throws<IotHubException>(() => _queries.Run(query, null, null)).Code);
     }
 
     [Fact]
