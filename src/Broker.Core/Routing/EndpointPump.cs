@@ -14,6 +14,9 @@ namespace Broker.Core.Routing;
 /// </summary>
 public sealed class EndpointPump
 {
+    /// <summary>The prefix of the endpoints' reader names.</summary>
+    public const string ReaderPrefix = "route:";
+
     /// <summary>Most events read for one batch.</summary>
     public const int MaxBatchEvents = 100;
 
@@ -39,7 +42,23 @@ public sealed class EndpointPump
     }
 
     /// <summary>The named reader of this endpoint in every partition's events log.</summary>
-    public string ReaderName => "route:" + _endpoint;
+    public string ReaderName => ReaderPrefix + _endpoint;
+
+    /// <summary>
+    /// Gives a new endpoint its readers, at each log's tail. Called before the broker reports itself started, so that
+    /// no message accepted after that is missed by an endpoint that is starting.
+    /// </summary>
+    public void EnsureReaders()
+    {
+        for (int partition = 0; partition < _store.PartitionCount; partition++)
+        {
+            var log = _store.GetPartition(partition).Events;
+            if (log.GetReaderPosition(ReaderName) is null)
+            {
+                log.SetReaderPosition(ReaderName, log.TailOffset);
+            }
+        }
+    }
 
     /// <summary>Runs until <paramref name="stop"/> is cancelled or the store closes.</summary>
     public Task RunAsync(CancellationToken stop)
@@ -48,7 +67,7 @@ public sealed class EndpointPump
     private async Task RunPartitionAsync(int partition, CancellationToken stop)
     {
         var log = _store.GetPartition(partition).Events;
-        long position = log.GetReaderPosition(ReaderName) ?? Begin(log);
+        long position = log.GetReaderPosition(ReaderName) ?? log.TailOffset;
         using var reader = log.OpenReader(position);
         var collector = new RoutedBatchCollector(_endpoint, _router);
         try
@@ -81,13 +100,6 @@ public sealed class EndpointPump
         {
             RoutingLog.PumpStopped(_logger, _endpoint, partition, ex);
         }
-    }
-
-    private long Begin(ITelemetryLog log)
-    {
-        long tail = log.TailOffset;
-        log.SetReaderPosition(ReaderName, tail);
-        return tail;
     }
 
     private async Task<bool> DeliverAsync(int partition, List<RoutedMessage> batch, CancellationToken stop)

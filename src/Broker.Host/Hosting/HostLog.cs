@@ -61,4 +61,7 @@ internal static partial class HostLog
 
     [LoggerMessage(1019, LogLevel.Information, "Plug-in {Name} {Version} loaded from {Directory} ({EntryType}).")]
     public static partial void PluginLoaded(ILogger logger, string name, string version, string directory, string entryType);
+
+    [LoggerMessage(1021, LogLevel.Information, "Routing endpoint {Endpoint} is no longer named by any route: its reader in partition {Partition} is removed (it no longer holds back retention).")]
+    public static partial void RoutingReaderForgotten(ILogger logger, string endpoint, int partition);
 }

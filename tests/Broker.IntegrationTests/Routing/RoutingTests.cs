@@ -1,6 +1,7 @@
 using System.Text;
 using Broker.Host.Tests.Support;
 using Broker.IntegrationTests.Support;
+using Broker.Testing;
 using Broker.Plugins.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet.Protocol;
@@ -89,6 +90,36 @@ public sealed class RoutingTests(ITestOutputHelper output)
         Assert.Equal("first", delivered[0].Body);
         Assert.Equal(1, alerts.Failures);
         Assert.Equal(2, alerts.Calls); // the failed call, then the same message again
+    }
+
+    [Fact]
+    public async Task EndpointNoLongerRouted_LosesItsReaders_SoRetentionIsNotHeldBack()
+    {
+        using var data = new TempDirectory();
+        var alerts = new RecordingSink();
+        await using (var broker = await TestBroker.StartAsync(new TestBrokerOptions
+        {
+            Output = output,
+            DataDirectory = data.Path,
+            Settings = Routes(),
+            ConfigureServices = services => services.AddKeyedSingleton<IEndpointSink>("hot-store", new RecordingSink()).AddKeyedSingleton<IEndpointSink>("alerts", alerts),
+        }))
+        {
+            var device = await broker.CreateDeviceAsync("routed-then-not");
+            await using var client = await TestDevice.ConnectAsync(broker, device.DeviceId, TestBroker.PrimaryKeyOf(device));
+            await client.PublishAsync($"devices/{device.DeviceId}/messages/events/level=critical", "x", MqttQualityOfServiceLevel.AtLeastOnce);
+            await alerts.WaitForAsync(1); // the pumps are running: their readers exist in every partition
+            Assert.Contains("route:alerts", ReaderNames(broker));
+        }
+
+        await using var restarted = await TestBroker.StartAsync(new TestBrokerOptions { Output = output, DataDirectory = data.Path });
+        Assert.DoesNotContain(ReaderNames(restarted), name => name.StartsWith("route:", StringComparison.Ordinal));
+    }
+
+    private static List<string> ReaderNames(TestBroker broker)
+    {
+        var store = broker.Services.GetRequiredService<Broker.Core.Storage.IHubStore>();
+        return Enumerable.Range(0, store.PartitionCount).SelectMany(p => store.GetPartition(p).Events.ReaderNames).ToList();
     }
 
     [Theory]
