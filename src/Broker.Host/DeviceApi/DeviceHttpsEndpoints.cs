@@ -51,7 +51,7 @@ internal static class DeviceHttpsEndpoints
     public static IEndpointConventionBuilder Map(IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        return new Conventions(
+        return new CompositeConventionBuilder(
         [
             routes.MapPost("/devices/{deviceId}/messages/events", context => HandleAsync(context, SendEventsAsync)),
             routes.MapGet("/devices/{deviceId}/messages/devicebound", context => HandleAsync(context, ReceiveAsync)),
@@ -277,16 +277,5 @@ internal static class DeviceHttpsEndpoints
         }
 
         return messages;
-    }
-
-    private sealed class Conventions(IReadOnlyList<IEndpointConventionBuilder> builders) : IEndpointConventionBuilder
-    {
-        public void Add(Action<EndpointBuilder> convention)
-        {
-            foreach (var builder in builders)
-            {
-                builder.Add(convention);
-            }
-        }
     }
 }

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 
-namespace Broker.Management.Server;
+namespace Broker.Management;
 
-/// <summary>Applies conventions to every management service at once, e.g. the host's <c>RequireHost("*:8081")</c>.</summary>
-internal sealed class CompositeConventionBuilder(IReadOnlyList<IEndpointConventionBuilder> builders) : IEndpointConventionBuilder
+/// <summary>Applies conventions to several endpoints at once, e.g. the host's listener restriction on a whole API.</summary>
+public sealed class CompositeConventionBuilder(IReadOnlyList<IEndpointConventionBuilder> builders) : IEndpointConventionBuilder
 {
+    /// <inheritdoc />
     public void Add(Action<EndpointBuilder> convention)
     {
         foreach (var builder in builders)
@@ -13,6 +14,7 @@ internal sealed class CompositeConventionBuilder(IReadOnlyList<IEndpointConventi
         }
     }
 
+    /// <inheritdoc />
     public void Finally(Action<EndpointBuilder> finallyConvention)
     {
         foreach (var builder in builders)
