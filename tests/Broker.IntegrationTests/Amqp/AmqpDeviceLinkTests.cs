@@ -497,15 +497,7 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
     {
         const string deviceId = "amqp-x509";
         using var certificate = SelfSignedClientCertificate(deviceId);
-        await _broker.Registry.CreateDeviceAsync(new Device
-        {
-            DeviceId = deviceId,
-            Authentication = new AuthenticationMechanism
-            {
-                Type = AuthenticationType.SelfSigned,
-                X509Thumbprint = new X509Thumbprint { PrimaryThumbprint = certificate.Thumbprint },
-            },
-        });
+        await X509Devices.RegisterAsync(_broker, deviceId, certificate);
         var connection = await ConnectAsync(_broker, Auth.External, clientCertificate: certificate);
         try
         {

@@ -70,15 +70,7 @@ public sealed class AzureAmqpTests(ITestOutputHelper output) : IAsyncLifetime
         }
         else
         {
-            await _broker.Registry.CreateDeviceAsync(new Device
-            {
-                DeviceId = deviceId,
-                Authentication = new AuthenticationMechanism
-                {
-                    Type = AuthenticationType.SelfSigned,
-                    X509Thumbprint = new X509Thumbprint { PrimaryThumbprint = certificate.Thumbprint },
-                },
-            });
+            await X509Devices.RegisterAsync(_broker, deviceId, certificate);
         }
 
         var connection = auth == AmqpClient.Auth.Plain

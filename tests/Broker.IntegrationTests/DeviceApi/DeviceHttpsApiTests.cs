@@ -119,15 +119,7 @@ public sealed class DeviceHttpsApiTests : IAsyncLifetime
     {
         const string deviceId = "http-x509";
         using var certificate = AmqpDeviceLinkTests.SelfSignedClientCertificate(deviceId);
-        await _broker.Registry.CreateDeviceAsync(new Device
-        {
-            DeviceId = deviceId,
-            Authentication = new AuthenticationMechanism
-            {
-                Type = AuthenticationType.SelfSigned,
-                X509Thumbprint = new X509Thumbprint { PrimaryThumbprint = certificate.Thumbprint },
-            },
-        });
+        await X509Devices.RegisterAsync(_broker, deviceId, certificate);
         using var http = HubHttps.Client(_broker, null, certificate);
         var sent = await http.PostAsync(new Uri($"/devices/{deviceId}/messages/events{ApiVersion}", UriKind.Relative), new ByteArrayContent("x509"u8.ToArray()));
         Assert.Equal(HttpStatusCode.NoContent, sent.StatusCode);

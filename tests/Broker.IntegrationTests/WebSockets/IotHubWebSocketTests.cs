@@ -67,15 +67,7 @@ public sealed class IotHubWebSocketTests(BrokerHostFixture fixture) : IClassFixt
     {
         const string deviceId = "ws-mqtt-x509";
         using var certificate = AmqpDeviceLinkTests.SelfSignedClientCertificate(deviceId);
-        await _broker.Registry.CreateDeviceAsync(new Device
-        {
-            DeviceId = deviceId,
-            Authentication = new AuthenticationMechanism
-            {
-                Type = AuthenticationType.SelfSigned,
-                X509Thumbprint = new X509Thumbprint { PrimaryThumbprint = certificate.Thumbprint },
-            },
-        });
+        await X509Devices.RegisterAsync(_broker, deviceId, certificate);
 
         using var client = new MqttClientFactory().CreateMqttClient();
         using var bound = new CancellationTokenSource(Bound);
