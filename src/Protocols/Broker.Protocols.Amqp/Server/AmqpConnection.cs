@@ -29,6 +29,9 @@ public sealed class AmqpConnection
     private readonly AmqpOutbox _outbox;
     private readonly CancellationTokenSource _aborted = new();
     private readonly Lock _lock = new();
+
+    // The deliveries one disposition settles; reused, as dispositions are handled one at a time by the read loop.
+    private readonly List<(AmqpLink Link, uint DeliveryId)> _settledByDisposition = [];
     private readonly Dictionary<ushort, AmqpSession> _sessions = [];
     private readonly byte[] _containerId;
     private readonly long _startedAt;
@@ -717,7 +720,8 @@ public sealed class AmqpConnection
         }
 
         AmqpOutcome outcome = ToOutcome(disposition.State);
-        List<(AmqpLink Link, uint DeliveryId)> settled = [];
+        var settled = _settledByDisposition;
+        settled.Clear();
         lock (_lock)
         {
             uint first = disposition.First;
@@ -767,6 +771,8 @@ public sealed class AmqpConnection
                 AmqpLog.CallbackFailed(_logger, ex, Info.RemoteEndPoint);
             }
         }
+
+        settled.Clear(); // holds no links past the disposition
     }
 
     private void OnDetach(AmqpSession session, ReadOnlySpan<byte> body)
