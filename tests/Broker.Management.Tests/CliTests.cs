@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Broker.Core.Registry;
+using Broker.Core.Security;
 
 namespace Broker.Management.Tests;
 
@@ -364,6 +365,21 @@ public sealed class CliTests(ManagementServer server) : IClassFixture<Management
         Assert.Equal("ServiceConnect", result.Field("rights"));
         Assert.Equal(service.PrimaryKey, result.Field("primaryKey"));
         Assert.Equal(server.ConnectionString("service"), result.Field("connectionString"));
+    }
+
+    [Fact]
+    public async Task PolicyToken_SignedWithThePolicysKey_ForItsName_AndRefusedWithoutItsKeys()
+    {
+        var result = await RunAsync("policy", "token", "service", "--duration", "600");
+
+        AssertSucceeded(result);
+        string token = Assert.Single(result.OutputLines);
+        var authenticated = new ServiceAuthenticator(ManagementServer.HostName, server.Policies).Authenticate(token, AccessRights.ServiceConnect);
+        Assert.Equal(AuthStatus.Success, authenticated.Status);
+        Assert.Equal("service", authenticated.PolicyName);
+
+        // A policy that lacks some of the owner's rights may not read its keys, so it cannot sign as it.
+        AssertFailed(await RunAsAsync("registryRead", "policy", "token", "iothubowner"), "error: your policy may not read the keys of iothubowner: it lacks some of its rights.");
     }
 
     [Fact]
