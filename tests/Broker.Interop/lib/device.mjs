@@ -60,16 +60,17 @@ export async function createDevice(broker, id) {
 
 /**
  * A client for the device's connection string over `transport` ('mqtt', 'amqp', 'mqtt-ws', 'amqp-ws' or 'http'), dialling
- * the broker's MQTTS, AMQPS or HTTPS (WebSocket) port and trusting its CA; not yet open.
+ * the broker's MQTTS, AMQPS or HTTPS (WebSocket) port and trusting its CA, with more `options` for setOptions (an
+ * X.509 device's `cert` and `key`); not yet open.
  */
-export async function deviceClient(broker, connectionString, transport = 'mqtt') {
+export async function deviceClient(broker, connectionString, transport = 'mqtt', options = {}) {
   const { Transport, gateway } = transportsByName[transport];
   const client = Client.fromConnectionString(`${connectionString};GatewayHostName=${gateway(broker)}`, Transport);
   client.setRetryPolicy(noRetry);
   // The HTTP transport's setOptions calls back only when it also gets receiver options (azure-iot-device-http 1.14.4
   // returns without calling `done` otherwise, so the promise would never settle): its default polling, once a second.
-  const options = transport === 'http' ? { ca: broker.caPem, http: { receivePolicy: { interval: 1 } } } : { ca: broker.caPem };
-  await client.setOptions(options);
+  const receiver = transport === 'http' ? { http: { receivePolicy: { interval: 1 } } } : {};
+  await client.setOptions({ ca: broker.caPem, ...receiver, ...options });
   return client;
 }
 
