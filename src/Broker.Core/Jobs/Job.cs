@@ -70,6 +70,48 @@ public sealed record JobStatistics
     public int PendingCount { get; init; }
 }
 
+/// <summary>One device's part in a job, as <c>SELECT * FROM devices.jobs</c> answers it.</summary>
+public sealed record DeviceJob
+{
+    [JsonPropertyName("deviceId")]
+    public required string DeviceId { get; init; }
+
+    [JsonPropertyName("jobId")]
+    public required string JobId { get; init; }
+
+    [JsonPropertyName("jobType")]
+    public required string JobType { get; init; }
+
+    /// <summary><c>pending</c>, <c>completed</c> or <c>failed</c>.</summary>
+    [JsonPropertyName("status")]
+    public required string Status { get; init; }
+
+    [JsonPropertyName("startTimeUtc")]
+    public DateTimeOffset StartTimeUtc { get; init; }
+
+    [JsonPropertyName("endTimeUtc")]
+    public DateTimeOffset? EndTimeUtc { get; init; }
+
+    [JsonPropertyName("createdDateTimeUtc")]
+    public DateTimeOffset CreatedDateTimeUtc { get; init; }
+
+    [JsonPropertyName("lastUpdatedDateTimeUtc")]
+    public DateTimeOffset LastUpdatedDateTimeUtc { get; init; }
+
+    /// <summary>For a method job: <c>{"deviceMethodResponse":{"status":…,"payload":…}}</c>.</summary>
+    [JsonPropertyName("outcome")]
+    public JsonElement? Outcome { get; init; }
+
+    /// <summary>Why the device failed: <c>{"code":"DeviceNotOnline","description":"…"}</c>.</summary>
+    [JsonPropertyName("error")]
+    public DeviceJobError? Error { get; init; }
+}
+
+/// <summary>A device's failure in a job.</summary>
+public sealed record DeviceJobError(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("description")] string Description);
+
 /// <summary>The job statuses the hub reports.</summary>
 public static class JobStatus
 {
@@ -84,6 +126,7 @@ public static class JobStatus
 [JsonSerializable(typeof(Job))]
 [JsonSerializable(typeof(List<Job>))]
 [JsonSerializable(typeof(JobRequest))]
+[JsonSerializable(typeof(DeviceJob))]
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 public sealed partial class JobJsonContext : JsonSerializerContext
 {

@@ -19,6 +19,7 @@ namespace Broker.Core.Jobs;
 public sealed class JobService : IDisposable
 {
     private const string KeyPrefix = "jobs/";
+    private const string DeviceKeyPrefix = "jobdevices/";
     private const string UpdateTwin = "scheduleUpdateTwin";
     private const string DeviceMethod = "scheduleDeviceMethod";
 
@@ -30,6 +31,7 @@ public sealed class JobService : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<(string JobId, string DeviceId), DeviceJob> _deviceJobs = [];
     private readonly HashSet<string> _cancelRequested = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationToken _stopToken;
@@ -46,6 +48,12 @@ public sealed class JobService : IDisposable
         _stopToken = _stopping.Token; // usable after Dispose, unlike the source's Token property
         var loader = new Loader();
         _state.Scan(StateRecordKind.Hub, Encoding.ASCII.GetBytes(KeyPrefix), loader);
+        _state.Scan(StateRecordKind.Hub, Encoding.ASCII.GetBytes(DeviceKeyPrefix), loader);
+        foreach (var row in loader.DeviceJobs)
+        {
+            _deviceJobs[(row.JobId, row.DeviceId)] = row;
+        }
+
         foreach (var job in loader.Jobs)
         {
             var loaded = job.Status == JobStatus.Running
@@ -106,6 +114,15 @@ public sealed class JobService : IDisposable
                 .Where(job => (string.IsNullOrEmpty(type) || job.Type == type) && (string.IsNullOrEmpty(status) || job.Status == status))
                 .OrderBy(static job => job.CreatedTime).ThenBy(static job => job.JobId, StringComparer.Ordinal)
                 .ToList();
+        }
+    }
+
+    /// <summary>Every device's part in every job (<c>devices.jobs</c>), by job then device, as JSON.</summary>
+    public IReadOnlyList<byte[]> DeviceJobRows()
+    {
+        lock (_lock)
+        {
+            return _deviceJobs.Values.Select(static row => JsonSerializer.SerializeToUtf8Bytes(row, JobJsonContext.Default.DeviceJob)).ToList();
         }
     }
 
@@ -281,6 +298,16 @@ public sealed class JobService : IDisposable
         string status = JobStatus.Completed;
         string? reason = null;
         job = Update(job with { DeviceJobStatistics = new JobStatistics { DeviceCount = devices.Count, PendingCount = devices.Count } });
+        var started = _time.GetUtcNow();
+        foreach (string deviceId in devices)
+        {
+            SaveDeviceJob(new DeviceJob
+            {
+                DeviceId = deviceId, JobId = jobId, JobType = job.Type, Status = "pending",
+                StartTimeUtc = started, CreatedDateTimeUtc = job.CreatedTime, LastUpdatedDateTimeUtc = started,
+            });
+        }
+
         for (int i = 0; i < devices.Count; i++)
         {
             if (_stopToken.IsCancellationRequested)
@@ -305,7 +332,8 @@ public sealed class JobService : IDisposable
                 break;
             }
 
-            if (await RunOnDeviceAsync(job, devices[i]).ConfigureAwait(false))
+            var (outcome, error) = await RunOnDeviceAsync(job, devices[i]).ConfigureAwait(false);
+            if (error is null)
             {
                 succeeded++;
             }
@@ -313,6 +341,14 @@ public sealed class JobService : IDisposable
             {
                 failed++;
             }
+
+            var now = _time.GetUtcNow();
+            SaveDeviceJob(new DeviceJob
+            {
+                DeviceId = devices[i], JobId = jobId, JobType = job.Type, Status = error is null ? "completed" : "failed",
+                StartTimeUtc = started, EndTimeUtc = now, CreatedDateTimeUtc = job.CreatedTime, LastUpdatedDateTimeUtc = now,
+                Outcome = outcome, Error = error,
+            });
 
             job = Update(job with
             {
@@ -336,18 +372,18 @@ public sealed class JobService : IDisposable
         JobEnded?.Invoke(job);
     }
 
-    private async Task<bool> RunOnDeviceAsync(Job job, string deviceId)
+    private async Task<(JsonElement? Outcome, DeviceJobError? Error)> RunOnDeviceAsync(Job job, string deviceId)
     {
         try
         {
             if (job.Type == UpdateTwin)
             {
                 await _twins.UpdateTwinAsync(deviceId, null, Encoding.UTF8.GetBytes(job.UpdateTwin!.Value.GetRawText()), "*", _stopToken).ConfigureAwait(false);
-                return true;
+                return (null, null);
             }
 
             var method = job.CloudToDeviceMethod!.Value;
-            await _methods.InvokeAsync(new MethodRequest
+            var result = await _methods.InvokeAsync(new MethodRequest
             {
                 DeviceId = deviceId,
                 MethodName = method.GetProperty("methodName").GetString()!,
@@ -355,11 +391,52 @@ public sealed class JobService : IDisposable
                 ResponseTimeout = TimeSpan.FromSeconds(Seconds(method, "responseTimeoutInSeconds", 30)),
                 ConnectTimeout = TimeSpan.FromSeconds(Seconds(method, "connectTimeoutInSeconds", 0)),
             }, _stopToken).ConfigureAwait(false);
-            return true;
+            return (MethodOutcome(result), null);
         }
-        catch (IotHubException)
+        catch (IotHubException ex)
         {
-            return false; // offline, timed out, refused: this device failed, the job goes on
+            return (null, new DeviceJobError(ex.Code.ToString(), ex.Message)); // offline, timed out, refused: the job goes on
+        }
+    }
+
+    // {"deviceMethodResponse":{"status":…,"payload":…}}; a payload that is not JSON is kept as a string.
+    private static JsonElement MethodOutcome(MethodResult result)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("deviceMethodResponse");
+            writer.WriteNumber("status", result.Status);
+            writer.WritePropertyName("payload");
+            if (result.Payload is not { Length: > 0 } payload)
+            {
+                writer.WriteNullValue();
+            }
+            else if (JsonText.IsSingleValue(payload))
+            {
+                writer.WriteRawValue(payload, skipInputValidation: true);
+            }
+            else
+            {
+                writer.WriteStringValue(Encoding.UTF8.GetString(payload));
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    private void SaveDeviceJob(DeviceJob row)
+    {
+        lock (_lock)
+        {
+            _deviceJobs[(row.JobId, row.DeviceId)] = row;
+            _state.Upsert(StateRecordKind.Hub, Encoding.ASCII.GetBytes($"{DeviceKeyPrefix}{row.JobId}/{row.DeviceId}"),
+                JsonSerializer.SerializeToUtf8Bytes(row, JobJsonContext.Default.DeviceJob));
         }
     }
 
@@ -384,9 +461,18 @@ public sealed class JobService : IDisposable
     {
         public List<Job> Jobs { get; } = [];
 
+        public List<DeviceJob> DeviceJobs { get; } = [];
+
         public bool Visit(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
-            if (JsonSerializer.Deserialize(value, JobJsonContext.Default.Job) is { } job)
+            if (key.StartsWith(Encoding.ASCII.GetBytes(DeviceKeyPrefix)))
+            {
+                if (JsonSerializer.Deserialize(value, JobJsonContext.Default.DeviceJob) is { } row)
+                {
+                    DeviceJobs.Add(row);
+                }
+            }
+            else if (JsonSerializer.Deserialize(value, JobJsonContext.Default.Job) is { } job)
             {
                 Jobs.Add(job);
             }

@@ -15,6 +15,7 @@ internal sealed class QueryParser
     public const int MaxLength = 8192;
 
     private readonly string _text;
+    private QuerySource _source;
     private readonly List<Token> _tokens;
     private int _next;
 
@@ -91,7 +92,12 @@ internal sealed class QueryParser
         }
 
         Expect("FROM");
-        var source = ParseSource();
+        var source = _source = ParseSource();
+        if (source == QuerySource.Jobs && items is not null)
+        {
+            throw Error("devices.jobs can only be queried with SELECT *.");
+        }
+
         QueryExpression? where = TryKeyword("WHERE") ? ParseOr() : null;
         if (Peek().Kind == TokenKind.Identifier && Peek().Is("GROUP"))
         {
@@ -140,7 +146,8 @@ internal sealed class QueryParser
 
         var member = Take();
         return member.Is("modules") ? QuerySource.Modules
-            : throw ErrorAt(member, member.Is("jobs") ? "devices.jobs is not supported." : "the collection must be devices or devices.modules.");
+            : member.Is("jobs") ? QuerySource.Jobs
+            : throw ErrorAt(member, "the collection must be devices, devices.modules or devices.jobs.");
     }
 
     private QueryExpression ParseOr()
@@ -306,6 +313,13 @@ internal sealed class QueryParser
             }
             else
             {
+                // IoT Hub names a job row's fields devices.jobs.<field> in the conditions of a devices.jobs query.
+                if (_source == QuerySource.Jobs && segments.Count > 2
+                    && string.Equals(segments[0], "devices", StringComparison.OrdinalIgnoreCase) && string.Equals(segments[1], "jobs", StringComparison.OrdinalIgnoreCase))
+                {
+                    segments.RemoveRange(0, 2);
+                }
+
                 return new PathExpression(segments);
             }
         }

@@ -8,6 +8,9 @@ public enum QuerySource : byte
 
     /// <summary><c>FROM devices.modules</c>: module twins.</summary>
     Modules,
+
+    /// <summary><c>FROM devices.jobs</c>: the per-device rows of jobs (<c>SELECT *</c> only, as on IoT Hub).</summary>
+    Jobs,
 }
 
 /// <summary>One item of a SELECT list: a path (named by its alias or last segment), or <c>COUNT()</c>.</summary>

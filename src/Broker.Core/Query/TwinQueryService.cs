@@ -17,7 +17,7 @@ public sealed record QueryPage(byte[] Json, string? Continuation, string ItemTyp
 /// identity, a page at a time. The continuation token is the position in that order, so, as on IoT Hub, results are
 /// eventually consistent: a twin that changes between pages may be seen in either state or be skipped by a filter.
 /// </summary>
-public sealed class TwinQueryService(IdentityRegistry registry, TwinService twins)
+public sealed class TwinQueryService(IdentityRegistry registry, TwinService twins, Jobs.JobService? jobs = null)
 {
     /// <summary>The page size when the caller gives none (<c>x-ms-max-item-count</c>).</summary>
     public const int DefaultPageSize = 100;
@@ -79,7 +79,7 @@ public sealed class TwinQueryService(IdentityRegistry registry, TwinService twin
             }
 
             var json = Write(parsed, matches, count);
-            return new QueryPage(json, more ? FormatContinuation(skip + size) : null, parsed.SelectsAll ? "Twin" : "Raw");
+            return new QueryPage(json, more ? FormatContinuation(skip + size) : null, parsed.Source == QuerySource.Jobs ? "DeviceJob" : parsed.SelectsAll ? "Twin" : "Raw");
         }
         finally
         {
@@ -92,6 +92,16 @@ public sealed class TwinQueryService(IdentityRegistry registry, TwinService twin
 
     private IEnumerable<byte[]> Twins(QuerySource source)
     {
+        if (source == QuerySource.Jobs)
+        {
+            foreach (var row in (jobs ?? throw IotHubErrors.ArgumentInvalid("Invalid query: devices.jobs is not available here.")).DeviceJobRows())
+            {
+                yield return row;
+            }
+
+            yield break;
+        }
+
         foreach (var device in registry.ListAllDevices())
         {
             if (source == QuerySource.Devices)

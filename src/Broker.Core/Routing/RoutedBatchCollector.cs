@@ -107,7 +107,7 @@ internal sealed class RoutedBatchCollector(string endpoint, MessageRouter router
             WriteSystem(writer, system, "iothub-connection-module-id", "$connectionModuleId");
             WriteSystem(writer, system, "iothub-connection-auth-generation-id", "$connectionDeviceGenerationId");
             WriteSystem(writer, system, "iothub-enqueuedtime", "$enqueuedTime");
-            if (IsJsonUtf8(system) && IsJson(payload))
+            if (IsJsonUtf8(system) && JsonText.IsSingleValue(payload))
             {
                 writer.WritePropertyName("$body");
                 writer.WriteRawValue(payload, skipInputValidation: true);
@@ -132,17 +132,4 @@ internal sealed class RoutedBatchCollector(string endpoint, MessageRouter router
             && type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
             && ((system.TryGetValue("content-encoding", out var encoding) && string.Equals(encoding, "utf-8", StringComparison.OrdinalIgnoreCase))
                 || type.Contains("charset=utf-8", StringComparison.OrdinalIgnoreCase));
-
-    private static bool IsJson(ReadOnlySpan<byte> payload)
-    {
-        var reader = new Utf8JsonReader(payload);
-        try
-        {
-            return reader.Read() && reader.TrySkip() && !reader.Read();
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
 }

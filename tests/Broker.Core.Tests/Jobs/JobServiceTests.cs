@@ -22,6 +22,7 @@ public sealed class JobServiceTests : IAsyncLifetime
     private IdentityRegistry _identities = null!;
     private TwinService _twins = null!;
     private JobService _jobs = null!;
+    private Broker.Core.Query.TwinQueryService _queries = null!;
 
     public async Task InitializeAsync()
     {
@@ -47,6 +48,7 @@ public sealed class JobServiceTests : IAsyncLifetime
         var connections = new ConnectionRegistry(_identities, _time);
         _twins = new TwinService(_store, _identities, connections, _time, static (_, _) => 0);
         _jobs = new JobService(_store, _identities, _twins, new MethodInvoker(connections, _identities, _time), _time);
+        _queries = new Broker.Core.Query.TwinQueryService(_identities, _twins, _jobs);
     }
 
     private static JobRequest TwinJob(string condition, string patch, DateTimeOffset start) => new()
@@ -112,6 +114,50 @@ public sealed class JobServiceTests : IAsyncLifetime
         Assert.Equal(JobStatus.Completed, job.Status);
         Assert.Equal(2, job.DeviceJobStatistics.DeviceCount);
         Assert.Equal(2, job.DeviceJobStatistics.FailedCount);
+    }
+
+    [Fact]
+    public async Task DevicesJobs_ListEachDevicesPart_WithItsOutcome_AndSurviveAReopen()
+    {
+        var twinJob = EndOf("rows-twin");
+        await _jobs.CreateAsync("rows-twin", TwinJob("tags.site = 'a'", """{"tags":{"done":true}}""", _time.GetUtcNow()));
+        await twinJob;
+        var methodJob = EndOf("rows-method");
+        await _jobs.CreateAsync("rows-method", new JobRequest
+        {
+            Type = "scheduleDeviceMethod",
+            QueryCondition = "deviceId = 'd2'",
+            CloudToDeviceMethod = JsonDocument.Parse("""{"methodName":"reboot"}""").RootElement.Clone(),
+        });
+        await methodJob;
+
+        foreach (bool reopened in new[] { false, true })
+        {
+            if (reopened)
+            {
+                _jobs.Dispose();
+                await _store.DisposeAsync();
+                Open();
+            }
+
+            using var twinRows = JsonDocument.Parse(_queries.Run("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = 'rows-twin'", null, null).Json);
+            Assert.Equal(["d1", "d3"], twinRows.RootElement.EnumerateArray().Select(row => row.GetProperty("deviceId").GetString()));
+            Assert.All(twinRows.RootElement.EnumerateArray(), row =>
+            {
+                Assert.Equal("completed", row.GetProperty("status").GetString());
+                Assert.Equal("scheduleUpdateTwin", row.GetProperty("jobType").GetString());
+            });
+
+            var page = _queries.Run("SELECT * FROM devices.jobs WHERE jobId = 'rows-method' AND status = 'failed'", null, null);
+            Assert.Equal("DeviceJob", page.ItemType);
+            using var methodRows = JsonDocument.Parse(page.Json);
+            var failed = Assert.Single(methodRows.RootElement.EnumerateArray());
+            Assert.Equal("d2", failed.GetProperty("deviceId").GetString());
+            Assert.Equal("DeviceNotOnline", failed.GetProperty("error").GetProperty("code").GetString());
+        }
+
+        Assert.Equal(IotHubErrorCode.ArgumentInvalid,
+            Assert.Throws<IotHubException>(() => _queries.Run("SELECT deviceId FROM devices.jobs", null, null)).Code);
     }
 
     [Fact]

@@ -143,7 +143,7 @@ public sealed class TwinQueryServiceTests : IAsyncLifetime
     [InlineData("SELECT")]
     [InlineData("SELECT * FROM")]
     [InlineData("SELECT * FROM things")]
-    [InlineData("SELECT * FROM devices.jobs")]
+    [InlineData("SELECT * FROM devices.twins")]
     [InlineData("SELECT * FROM devices WHERE")]
     [InlineData("SELECT * FROM devices WHERE tags.location = 'unclosed")]
     [InlineData("SELECT * FROM devices WHERE UPPER(tags.location) = 'US'")]

@@ -240,6 +240,13 @@ public sealed class ServiceRestApiTests(BrokerHostFixture fixture) : IClassFixtu
             Assert.Contains(list.RootElement.EnumerateArray(), j => j.GetProperty("jobId").GetString() == "rest-job");
         }
 
+        using (var rows = await JsonOf(await SendAsync(HttpMethod.Post, "/devices/query", """{"query":"SELECT * FROM devices.jobs WHERE devices.jobs.jobId = 'rest-job'"}""")))
+        {
+            var row = Assert.Single(rows.RootElement.EnumerateArray());
+            Assert.Equal("rest-job-1", row.GetProperty("deviceId").GetString());
+            Assert.Equal("completed", row.GetProperty("status").GetString());
+        }
+
         await AssertErrorAsync(await SendAsync(HttpMethod.Put, "/jobs/v2/rest-job", """{"type":"scheduleUpdateTwin","queryCondition":"true","updateTwin":{}}"""),
             HttpStatusCode.Conflict, "JobAlreadyExists", 409104);
         await AssertErrorAsync(await SendAsync(HttpMethod.Get, "/jobs/v2/no-such-job"), HttpStatusCode.NotFound, "JobNotFound", 404002);
