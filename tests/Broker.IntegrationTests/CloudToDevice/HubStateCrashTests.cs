@@ -17,8 +17,9 @@ namespace Broker.IntegrationTests.CloudToDevice;
 
 /// <summary>
 /// Issue #6: what the management API acknowledged is durable. The broker process is SIGKILLed while a back end
-/// sends cloud-to-device messages and updates desired properties; after a restart on the same data directory every
-/// acknowledged message is delivered to its device and every acknowledged twin change is in the twin.
+/// sends cloud-to-device messages, updates desired properties and creates jobs (over the service REST API); after a
+/// restart on the same data directory every acknowledged message is delivered to its device, every acknowledged twin
+/// change is in the twin and every acknowledged job is there, still scheduled.
 /// </summary>
 [Collection(TelemetryCollection.Name)]
 public sealed class HubStateCrashTests(ITestOutputHelper output)
@@ -59,8 +60,9 @@ public sealed class HubStateCrashTests(ITestOutputHelper output)
 
             var sent = new ConcurrentDictionary<string, ConcurrentBag<string>>(StringComparer.Ordinal);
             var desired = new ConcurrentDictionary<string, ConcurrentBag<int>>(StringComparer.Ordinal);
+            var jobs = new ConcurrentBag<string>();
             int killAfter = Random.Shared.Next(20, 200);
-            int acknowledged = await SendUntilKilledAsync(dataDirectory, broker, keys.Keys.ToList(), sent, desired, killAfter);
+            int acknowledged = await SendUntilKilledAsync(dataDirectory, broker, keys.Keys.ToList(), sent, desired, jobs, killAfter);
             output.WriteLine($"killed after {acknowledged} acknowledged calls (target {killAfter})");
 
             await broker.DisposeAsync();
@@ -78,6 +80,18 @@ public sealed class HubStateCrashTests(ITestOutputHelper output)
                 }
             }
 
+            using (var rest = ServiceRest(dataDirectory, broker))
+            {
+                foreach (string jobId in jobs)
+                {
+                    var answer = await rest.GetAsync(new Uri($"/jobs/v2/{jobId}?api-version=2021-04-12", UriKind.Relative));
+                    Assert.True(answer.IsSuccessStatusCode, $"acknowledged job {jobId} is missing ({(int)answer.StatusCode})");
+                    using var job = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+                    Assert.Equal("scheduled", job.RootElement.GetProperty("status").GetString());
+                }
+            }
+
+            output.WriteLine($"{jobs.Count} acknowledged jobs found after the restart");
             foreach (var (id, messageIds) in sent)
             {
                 await AssertDeliveredAsync(broker, id, keys[id], messageIds.ToHashSet(StringComparer.Ordinal));
@@ -91,8 +105,10 @@ public sealed class HubStateCrashTests(ITestOutputHelper output)
 
     // Each device gets a sender of C2D messages and a writer of desired properties; the broker dies after `killAfter` acknowledgements.
     private static async Task<int> SendUntilKilledAsync(string dataDirectory, BrokerProcess broker, List<string> ids,
-        ConcurrentDictionary<string, ConcurrentBag<string>> sent, ConcurrentDictionary<string, ConcurrentBag<int>> desired, int killAfter)
+        ConcurrentDictionary<string, ConcurrentBag<string>> sent, ConcurrentDictionary<string, ConcurrentBag<int>> desired,
+        ConcurrentBag<string> jobs, int killAfter)
     {
+        using var rest = ServiceRest(dataDirectory, broker);
         int acknowledged = 0;
         var target = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var api = ManagementApi.Connect(dataDirectory, broker.ManagementPort);
@@ -135,7 +151,27 @@ public sealed class HubStateCrashTests(ITestOutputHelper output)
             }
         }
 
-        var work = Task.WhenAll(ids.SelectMany(id => new[] { Swallow(SendMessagesAsync(id)), Swallow(UpdateTwinAsync(id)) }));
+        // Jobs for a day later: they stay scheduled, so after the restart each must be there as it was acknowledged.
+        async Task CreateJobsAsync(string id)
+        {
+            for (int n = 0; n < 1000; n++)
+            {
+                string jobId = $"{id}-job{n.ToString(CultureInfo.InvariantCulture)}";
+                var body = new StringContent(
+                    $$$"""{"type":"scheduleUpdateTwin","queryCondition":"deviceId = '{{{id}}}'","updateTwin":{"tags":{"job":{{{n}}}}},"startTime":"{{{DateTimeOffset.UtcNow.AddDays(1):O}}}"}""",
+                    Encoding.UTF8, "application/json");
+                var answer = await rest.PutAsync(new Uri($"/jobs/v2/{jobId}?api-version=2021-04-12", UriKind.Relative), body);
+                if (!answer.IsSuccessStatusCode)
+                {
+                    return;
+                }
+
+                jobs.Add(jobId);
+                Acknowledged();
+            }
+        }
+
+        var work = Task.WhenAll(ids.SelectMany(id => new[] { Swallow(SendMessagesAsync(id)), Swallow(UpdateTwinAsync(id)), Swallow(CreateJobsAsync(id)) }));
         await Task.WhenAny(target.Task, work).WaitAsync(Step);
         Assert.True(target.Task.IsCompleted, $"the senders stopped after {Volatile.Read(ref acknowledged)} acknowledgements");
         await broker.KillAsync(Step);
@@ -149,8 +185,9 @@ public sealed class HubStateCrashTests(ITestOutputHelper output)
             {
                 await task;
             }
-            catch (Grpc.Core.RpcException)
+            catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException)
             {
+                // the broker was killed under the call: it was not acknowledged
             }
         }
     }
@@ -198,5 +235,15 @@ public sealed class HubStateCrashTests(ITestOutputHelper output)
         }
 
         await client.DisconnectAsync(cancellationToken: CancellationToken.None);
+    }
+
+    /// <summary>An HTTPS client for the broker process's service REST API, as its iothubowner policy.</summary>
+    private static HttpClient ServiceRest(string dataDirectory, BrokerProcess broker)
+    {
+        Assert.True(Broker.Management.LocalCredentials.TryRead(dataDirectory, out var connectionString), "the broker wrote no iothubowner connection string");
+        var pairs = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part => part.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.OrdinalIgnoreCase);
+        string token = SasTokenBuilder.Create(pairs["HostName"], pairs["SharedAccessKey"], DateTimeOffset.UtcNow.AddHours(1), pairs["SharedAccessKeyName"]);
+        return HubHttps.Client(Path.Combine(dataDirectory, "tls", "ca.crt"), HostName, broker.HttpsPort, token);
     }
 }

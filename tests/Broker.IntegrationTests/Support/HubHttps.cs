@@ -15,17 +15,24 @@ internal static class HubHttps
     /// </summary>
     public static HttpClient Client(TestBroker broker, string? authorization, X509Certificate2? clientCertificate = null)
     {
-        var authority = broker.LoadCertificateAuthority();
+        ArgumentNullException.ThrowIfNull(broker);
+        return Client(broker.CertificateAuthorityPath, broker.HostName, broker.HttpsPort, authorization, clientCertificate);
+    }
+
+    /// <summary>The same for a broker known by its CA file, host name and HTTPS port (a broker process).</summary>
+    public static HttpClient Client(string certificateAuthorityPath, string hostName, int httpsPort, string? authorization, X509Certificate2? clientCertificate = null)
+    {
+        var authority = X509CertificateLoader.LoadCertificateFromFile(certificateAuthorityPath);
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
-                TargetHost = broker.HostName,
+                TargetHost = hostName,
                 RemoteCertificateValidationCallback = (_, server, _, errors) => TlsHandshake.IsTrusted(server, errors, authority),
                 ClientCertificates = clientCertificate is null ? null : new X509CertificateCollection { clientCertificate },
             },
         };
-        var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{broker.HttpsPort}"), Timeout = Bound };
+        var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{httpsPort}"), Timeout = Bound };
         if (authorization is not null)
         {
             client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);

@@ -17,16 +17,20 @@ internal sealed class BrokerProcess : IAsyncDisposable
     private readonly TaskCompletionSource _mqttListening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _managementListening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private BrokerProcess(Process process, int mqttPort, int managementPort)
+    private BrokerProcess(Process process, int mqttPort, int managementPort, int httpsPort)
     {
         _process = process;
         MqttPort = mqttPort;
         ManagementPort = managementPort;
+        HttpsPort = httpsPort;
     }
 
     public int MqttPort { get; }
 
     public int ManagementPort { get; }
+
+    /// <summary>The HTTPS port (IoT Hub's service REST API), with the CA in the data directory's <c>tls/ca.crt</c>.</summary>
+    public int HttpsPort { get; }
 
     /// <summary>The last lines the broker wrote, for failure messages.</summary>
     public string RecentLog => string.Join(Environment.NewLine, _log);
@@ -36,6 +40,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
     {
         int mqttPort = FreePort();
         int managementPort = FreePort();
+        int httpsPort = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             // The test project references Broker.Host, so the broker sits next to the test assembly.
@@ -44,7 +49,8 @@ internal sealed class BrokerProcess : IAsyncDisposable
                 Path.Combine(AppContext.BaseDirectory, "broker.dll"), "serve",
                 "--data", dataDirectory, "--bind", "127.0.0.1",
                 "--mqtt-port", mqttPort.ToString(CultureInfo.InvariantCulture), "--mqtts-port", "0",
-                "--amqp-port", "0", "--amqps-port", "0", "--https-port", "0", // no well-known port another run may hold
+                "--amqp-port", "0", "--amqps-port", "0", // no well-known port another run may hold
+                "--https-port", httpsPort.ToString(CultureInfo.InvariantCulture),
                 "--management-port", managementPort.ToString(CultureInfo.InvariantCulture),
             },
             // No appsettings.json of the machine's current directory.
@@ -59,7 +65,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var broker = new BrokerProcess(process, mqttPort, managementPort);
+        var broker = new BrokerProcess(process, mqttPort, managementPort, httpsPort);
         process.OutputDataReceived += (_, line) => broker.OnLine(line.Data);
         process.ErrorDataReceived += (_, line) => broker.OnLine(line.Data);
         process.Exited += (_, _) =>
