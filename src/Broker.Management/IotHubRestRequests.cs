@@ -34,5 +34,15 @@ public static class IotHubRestRequests
         return buffer.ToArray();
     }
 
+    /// <summary>Refuses with 400004 a request without <c>?api-version=</c>, which every IoT Hub REST call carries.</summary>
+    public static void RequireApiVersion(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrEmpty(request.Query["api-version"]))
+        {
+            throw IotHubErrors.ArgumentInvalid("api-version is required in the query string.");
+        }
+    }
+
     private static IotHubException TooLarge(int maxBytes) => new(IotHubErrorCode.MessageTooLarge, $"The request body is over {maxBytes} bytes.");
 }

@@ -66,10 +66,7 @@ internal static class DeviceHttpsEndpoints
         try
         {
             var device = await AuthenticateAsync(context).ConfigureAwait(false);
-            if (string.IsNullOrEmpty(context.Request.Query["api-version"]))
-            {
-                throw IotHubErrors.ArgumentInvalid("api-version is required in the query string.");
-            }
+            IotHubRestRequests.RequireApiVersion(context.Request);
 
             await handler(context, device).ConfigureAwait(false);
         }

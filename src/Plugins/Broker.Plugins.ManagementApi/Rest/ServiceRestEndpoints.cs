@@ -91,10 +91,7 @@ internal sealed class ServiceRestEndpoints(
         {
             // The token first, so an anonymous caller learns nothing from the request's other faults.
             Authorize(context.Request, rights);
-            if (string.IsNullOrEmpty(context.Request.Query["api-version"]))
-            {
-                throw IotHubErrors.ArgumentInvalid("api-version is required in the query string.");
-            }
+            IotHubRestRequests.RequireApiVersion(context.Request);
 
             await handler(context, context.Request.RouteValues).ConfigureAwait(false);
         }
