@@ -115,11 +115,33 @@ internal static class AmqpClient
 
     /// <summary>A service token for the broker's iothubowner policy.</summary>
     public static (string PolicyName, string Token) ServiceToken(TestBroker broker, TimeSpan? lifetime = null)
+        => ServiceToken(broker.DataDirectory, broker.HostName, lifetime);
+
+    /// <summary>A service token for the iothubowner policy of the broker whose data directory is <paramref name="dataDirectory"/>.</summary>
+    public static (string PolicyName, string Token) ServiceToken(string dataDirectory, string hostName, TimeSpan? lifetime = null)
     {
-        Assert.True(LocalCredentials.TryRead(broker.DataDirectory, out var connectionString));
+        Assert.True(LocalCredentials.TryRead(dataDirectory, out var connectionString), "the broker wrote no iothubowner connection string");
         var pairs = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part => part.Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.OrdinalIgnoreCase);
-        return (pairs["SharedAccessKeyName"], SasTokenBuilder.Create(broker.HostName, pairs["SharedAccessKey"], DateTimeOffset.UtcNow + (lifetime ?? TimeSpan.FromHours(1)), pairs["SharedAccessKeyName"]));
+        return (pairs["SharedAccessKeyName"], SasTokenBuilder.Create(hostName, pairs["SharedAccessKey"], DateTimeOffset.UtcNow + (lifetime ?? TimeSpan.FromHours(1)), pairs["SharedAccessKeyName"]));
+    }
+
+    /// <summary>A back end's connection: SASL PLAIN as the iothubowner policy (<c>{policy}@sas.root.{host}</c>, a service token).</summary>
+    public static Task<Connection> ConnectServiceAsync(TestBroker broker)
+    {
+        var (policy, token) = ServiceToken(broker);
+        return ConnectAsync(broker, Auth.Plain, $"{policy}@sas.root.{broker.HostName}", token);
+    }
+
+    /// <summary>
+    /// Puts the device's SAS token on <paramref name="session"/>'s connection over CBS and attaches its cloud-to-device
+    /// receiver at <paramref name="address"/>, settling second as the C# SDK does.
+    /// </summary>
+    public static async Task<ReceiverLink> AttachCloudToDeviceReceiverAsync(Session session, TestBroker broker, Broker.Core.Registry.Device device, string address)
+    {
+        var put = await PutTokenAsync(session, DeviceAudience(broker, device.DeviceId), broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)));
+        Assert.Equal(200, put.Status);
+        return await AttachReceiverAsync(session, "c2d", address, settle: ReceiverSettleMode.Second);
     }
 
     private static Fields? ToFields(Map? properties)

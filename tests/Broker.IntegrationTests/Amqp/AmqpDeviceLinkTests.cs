@@ -130,8 +130,7 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task CloudToDevice_ServiceLinkSends_DeviceCompletesAbandonsRejects_FeedbackArrives()
     {
         var device = await _broker.CreateDeviceAsync("amqp-c2d");
-        var (policy, serviceToken) = ServiceToken(_broker);
-        var service = await ConnectAsync(_broker, Auth.Plain, $"{policy}@sas.root.{_broker.HostName}", serviceToken);
+        var service = await ConnectServiceAsync(_broker);
         var deviceConnection = await ConnectAsync(_broker, Auth.Anonymous);
         try
         {
@@ -153,8 +152,7 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
             Assert.Equal("amqp:not-found", refused.Error.Condition.ToString());
 
             var session = new Session(deviceConnection);
-            Assert.Equal(200, (await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)))).Status);
-            var receiver = await AttachReceiverAsync(session, "c2d", $"/devices/{device.DeviceId}/messages/devicebound", settle: ReceiverSettleMode.Second);
+            var receiver = await AttachCloudToDeviceReceiverAsync(session, _broker, device, $"/devices/{device.DeviceId}/messages/devicebound");
             receiver.SetCredit(1, autoRestore: false);
             var first = await receiver.ReceiveAsync(Bound);
             Assert.NotNull(first);
@@ -214,8 +212,7 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task CloudToDevice_AbandonedUntilMaxDeliveryCount_CountGrowsOnEachDelivery_ThenDeliveryCountExceededFeedback()
     {
         var device = await _broker.CreateDeviceAsync("amqp-c2d-abandon");
-        var (policy, serviceToken) = ServiceToken(_broker);
-        var service = await ConnectAsync(_broker, Auth.Plain, $"{policy}@sas.root.{_broker.HostName}", serviceToken);
+        var service = await ConnectServiceAsync(_broker);
         var deviceConnection = await ConnectAsync(_broker, Auth.Anonymous);
         try
         {
@@ -228,8 +225,7 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
             await c2d.SendAsync(sent);
 
             var session = new Session(deviceConnection);
-            Assert.Equal(200, (await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, TestBroker.PrimaryKeyOf(device)))).Status);
-            var receiver = await AttachReceiverAsync(session, "c2d", $"/devices/{device.DeviceId}/messages/devicebound", settle: ReceiverSettleMode.Second);
+            var receiver = await AttachCloudToDeviceReceiverAsync(session, _broker, device, $"/devices/{device.DeviceId}/messages/devicebound");
 
             // MaxDeliveryCount is 3 here: each abandon (released) raises the count by one, the third dead-letters it.
             for (int expected = 0; expected < 3; expected++)
@@ -280,8 +276,7 @@ public sealed class AmqpDeviceLinkTests(ITestOutputHelper output) : IAsyncLifeti
         try
         {
             var session = new Session(connection);
-            Assert.Equal(200, (await PutTokenAsync(session, DeviceAudience(_broker, device.DeviceId), _broker.CreateSasToken(device.DeviceId, key))).Status);
-            var receiver = await AttachReceiverAsync(session, "c2d", $"/devices/{device.DeviceId}/messages/deviceBound", settle: ReceiverSettleMode.Second);
+            var receiver = await AttachCloudToDeviceReceiverAsync(session, _broker, device, $"/devices/{device.DeviceId}/messages/deviceBound");
             receiver.SetCredit(2, autoRestore: false);
             Assert.Equal("m1", (await receiver.ReceiveAsync(Bound))?.Properties.MessageId);
             Assert.Equal("m2", (await receiver.ReceiveAsync(Bound))?.Properties.MessageId);

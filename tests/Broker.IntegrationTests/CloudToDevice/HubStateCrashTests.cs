@@ -240,10 +240,7 @@ public sealed class HubStateCrashTests(ITestOutputHelper output)
     /// <summary>An HTTPS client for the broker process's service REST API, as its iothubowner policy.</summary>
     private static HttpClient ServiceRest(string dataDirectory, BrokerProcess broker)
     {
-        Assert.True(Broker.Management.LocalCredentials.TryRead(dataDirectory, out var connectionString), "the broker wrote no iothubowner connection string");
-        var pairs = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part => part.Split('=', 2))
-            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.OrdinalIgnoreCase);
-        string token = SasTokenBuilder.Create(pairs["HostName"], pairs["SharedAccessKey"], DateTimeOffset.UtcNow.AddHours(1), pairs["SharedAccessKeyName"]);
+        var (_, token) = Amqp.AmqpClient.ServiceToken(dataDirectory, HostName);
         return HubHttps.Client(Path.Combine(dataDirectory, "tls", "ca.crt"), HostName, broker.HttpsPort, token);
     }
 }
